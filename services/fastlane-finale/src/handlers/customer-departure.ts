@@ -1,0 +1,73 @@
+import {
+  AppError,
+  deriveEventId,
+  eventTopic,
+  type Db,
+  type Event,
+  type EventHandler,
+  type Logger,
+  type Outgoing,
+  type ProductCatalog,
+  type TopicRoot,
+  type WireEvent,
+} from '@spectrum-grocers/shared';
+
+export const SCHEMA = `
+CREATE TABLE IF NOT EXISTS bills (
+  payment_event_id   TEXT PRIMARY KEY,
+  departure_event_id TEXT NOT NULL UNIQUE,
+  customer_id        INTEGER NOT NULL,
+  amount_cents       INTEGER NOT NULL CHECK (amount_cents >= 0),
+  item_count         INTEGER NOT NULL,
+  created_at         TEXT NOT NULL
+);
+`;
+
+/** Total of a basket in integer cents; every product must be in the catalog. */
+export function priceBasket(productIds: readonly number[], catalog: ProductCatalog): number {
+  let cents = 0;
+  const unknown = new Set<number>();
+  for (const id of productIds) {
+    const product = catalog.get(id);
+    if (product) cents += product.price_cents;
+    else unknown.add(id);
+  }
+  if (unknown.size > 0) {
+    throw new AppError('UNKNOWN_PRODUCT', `product_ids not in the catalog: ${[...unknown].join(', ')}`);
+  }
+  return cents;
+}
+
+/** The payment id of a departure: the same departure always yields the same payment. */
+export function paymentIdFor(departureEventId: string): string {
+  return deriveEventId('payment-due', departureEventId);
+}
+
+export interface Deps {
+  db: Db;
+  catalog: ProductCatalog;
+  clock: () => Date;
+  topics: TopicRoot;
+  log: Logger;
+}
+
+/** Price a departure, record the bill, and say what the customer owes. */
+export function createDepartureHandler({ db, catalog, clock, topics, log }: Deps): EventHandler<'customer-departure'> {
+  const insertBill = db.prepare(
+    'INSERT INTO bills (payment_event_id, departure_event_id, customer_id, amount_cents, item_count, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+  );
+  return (departure: Event<'customer-departure'>): Outgoing[] => {
+    const cents = priceBasket(departure.product_ids, catalog);
+    const payment: WireEvent<'payment-due'> & { event_id: string } = {
+      event_id: paymentIdFor(departure.event_id),
+      departure_event_id: departure.event_id,
+      timestamp: clock().toISOString(),
+      customer_id: departure.customer_id,
+      amount: cents / 100,
+      amount_cents: cents,
+    };
+    insertBill.run(payment.event_id, departure.event_id, departure.customer_id, cents, departure.product_ids.length, payment.timestamp);
+    log.info({ customerId: departure.customer_id, amountCents: cents }, `Payment due for customer ${departure.customer_id}: $${(cents / 100).toFixed(2)}`);
+    return [{ topic: eventTopic(topics, 'payment-due'), eventId: payment.event_id, payload: payment }];
+  };
+}

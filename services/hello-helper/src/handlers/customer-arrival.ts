@@ -1,0 +1,70 @@
+import {
+  deriveEventId,
+  eventTopic,
+  type Db,
+  type Event,
+  type EventHandler,
+  type Logger,
+  type Outgoing,
+  type TopicRoot,
+  type WireEvent,
+} from '@spectrum-grocers/shared';
+
+export const SCHEMA = `
+CREATE TABLE IF NOT EXISTS customers (
+  customer_id INTEGER PRIMARY KEY,
+  name        TEXT NOT NULL
+);
+`;
+
+/** The loyalty-card holders the store starts with: the original suite's ten customers. */
+export const SEED_CUSTOMERS: ReadonlyArray<readonly [number, string]> = [
+  [1, 'Dave'],
+  [2, 'Alice'],
+  [3, 'Bob'],
+  [4, 'Carol'],
+  [5, 'Eve'],
+  [6, 'Frank'],
+  [7, 'Grace'],
+  [8, 'Heidi'],
+  [9, 'Ivan'],
+  [10, 'Judy'],
+];
+
+export const GENERIC_WELCOME = 'Welcome to Fresh Frontier!';
+
+export function seedCustomers(db: Db): void {
+  const insert = db.prepare('INSERT OR IGNORE INTO customers (customer_id, name) VALUES (?, ?)');
+  db.transaction(() => {
+    for (const [id, name] of SEED_CUSTOMERS) insert.run(id, name);
+  })();
+}
+
+/** The greeting for a name, or the polite generic one for a card we do not know. */
+export function welcomeMessage(name: string | undefined): string {
+  return name ? `Welcome, ${name}` : GENERIC_WELCOME;
+}
+
+export interface Deps {
+  db: Db;
+  clock: () => Date;
+  topics: TopicRoot;
+  log: Logger;
+}
+
+/** Look the customer up and put the greeting on the entrance display. */
+export function createArrivalHandler({ db, clock, topics, log }: Deps): EventHandler<'customer-arrival'> {
+  const lookup = db.prepare<[number], { name: string }>('SELECT name FROM customers WHERE customer_id = ?');
+  return (arrival: Event<'customer-arrival'>): Outgoing[] => {
+    const name = lookup.get(arrival.customer_id)?.name;
+    const welcome: WireEvent<'display-welcome'> = {
+      event_id: deriveEventId('display-welcome', arrival.event_id),
+      timestamp: clock().toISOString(),
+      customer_id: arrival.customer_id,
+      name: name ?? null,
+      message: welcomeMessage(name),
+    };
+    log.info({ customerId: arrival.customer_id, known: name !== undefined }, welcome.message);
+    return [{ topic: eventTopic(topics, 'display-welcome'), eventId: welcome.event_id, payload: welcome }];
+  };
+}

@@ -1,0 +1,170 @@
+import type { Duplex } from 'node:stream';
+import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
+import type { BaseConfig } from './config.js';
+import { AppError, toAppError } from './errors.js';
+import type { Logger } from './logger.js';
+import type { ServiceStatus } from './schemas.js';
+import { backoffDelay, withTimeout } from './timers.js';
+import { statusTopic } from './topics.js';
+
+/** Handles one message; the message is acknowledged only when the returned promise resolves. */
+export type MessageHandler = (topic: string, payload: Buffer, packet: IPublishPacket) => Promise<void>;
+
+export interface Bus {
+  readonly client: MqttClient;
+  readonly config: BaseConfig;
+  /** Resolves on the first successful connection. */
+  readonly ready: Promise<void>;
+  isConnected(): boolean;
+  /** True once `pause` or `close` was called. */
+  isClosing(): boolean;
+  /** Publish at QoS 1 (unless told otherwise) and resolve on the broker's PUBACK. */
+  publish(topic: string, payload: string | Buffer, opts?: { retain?: boolean; qos?: 0 | 1 }): Promise<void>;
+  /**
+   * Subscribe at QoS 1 and hand every message to `handler`, one at a time, acknowledging each
+   * only after its handler finished. A handler must not await a PUBACK of its own: MQTT.js
+   * reads the next packet (that PUBACK among them) only after the handler returns.
+   */
+  consume(topics: readonly string[], handler: MessageHandler): Promise<void>;
+  /** Stop taking new messages (they stay unacknowledged, for our next session) and wait for the one in flight. */
+  pause(): Promise<void>;
+  /** `pause`, then publish `offline` and disconnect. */
+  close(): Promise<void>;
+}
+
+const PUBLISH_TIMEOUT_MS = 10_000;
+
+function statusPayload(service: string, status: ServiceStatus['status']): string {
+  const body: ServiceStatus = { service, status, timestamp: new Date().toISOString() };
+  return JSON.stringify(body);
+}
+
+/** Options every service connects with: the delivery rules of the spec in one place. */
+export function clientOptions(config: BaseConfig): IClientOptions {
+  return {
+    clientId: config.mqtt.clientId,
+    username: config.mqtt.username,
+    password: config.mqtt.password,
+    // Persistent session: the broker keeps our subscriptions and queues QoS 1 while we are down.
+    clean: false,
+    protocolVersion: 4,
+    keepalive: config.mqtt.keepaliveS,
+    connectTimeout: 10_000,
+    // We reconnect ourselves, with exponential backoff (MQTT.js only knows a fixed period).
+    reconnectPeriod: 0,
+    manualConnect: true,
+    resubscribe: true,
+    will: {
+      topic: statusTopic(config.topics, config.service),
+      payload: Buffer.from(statusPayload(config.service, 'offline')),
+      qos: 1,
+      retain: true,
+    },
+  };
+}
+
+export function connectBus(config: BaseConfig, log: Logger): Bus {
+  const client = mqtt.connect(config.mqtt.url, clientOptions(config));
+
+  let closing = false;
+  let ended = false;
+  let attempt = 0;
+  let reconnectTimer: NodeJS.Timeout | undefined;
+  let inFlight: Promise<void> = Promise.resolve();
+  let markReady: () => void = () => {};
+  const ready = new Promise<void>((resolve) => (markReady = resolve));
+  const status = statusTopic(config.topics, config.service);
+
+  client.on('connect', (connack) => {
+    // Nagle's algorithm costs 20–35 ms per QoS 1 hop; turn it off on every new socket.
+    (client.stream as Duplex & { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
+    attempt = 0;
+    log.info({ url: config.mqtt.url, sessionPresent: connack.sessionPresent }, 'connected to broker');
+    markReady();
+    client.publish(status, statusPayload(config.service, 'online'), { qos: 1, retain: true }, (err) => {
+      if (err && !closing) log.warn({ err: toAppError(err) }, 'could not publish online status');
+    });
+  });
+  client.on('close', () => {
+    if (closing) return;
+    const delay = backoffDelay(attempt++, config.mqtt.reconnectMinMs, config.mqtt.reconnectMaxMs);
+    log.warn({ attempt, delayMs: delay }, 'broker connection down; reconnecting');
+    clearTimeout(reconnectTimer);
+    reconnectTimer = setTimeout(() => {
+      if (!closing) client.reconnect();
+    }, delay);
+  });
+  client.on('error', (err) => log.warn({ err: { message: err.message, code: (err as { code?: unknown }).code } }, 'broker connection error'));
+
+  client.handleMessage = (packet, done) => {
+    if (closing) return; // Left unacknowledged: the broker redelivers it to our next session.
+    const handler = route;
+    if (!handler) return done();
+    inFlight = handler(packet.topic, packet.payload as Buffer, packet).then(
+      () => done(),
+      (err: unknown) => {
+        // A handler only fails when it cannot finish (e.g. we are stopping). Without an ack
+        // the broker redelivers after a reconnect; dropping the socket makes that happen now.
+        if (closing) return;
+        log.error({ err: toAppError(err), topic: packet.topic }, 'handler failed; forcing redelivery');
+        client.stream.destroy();
+      },
+    );
+  };
+  let route: MessageHandler | undefined;
+
+  log.info({ url: config.mqtt.url, clientId: config.mqtt.clientId }, 'connecting to broker');
+  client.connect();
+
+  return {
+    client,
+    config,
+    ready,
+    isConnected: () => client.connected,
+    isClosing: () => closing,
+    publish(topic, payload, opts = {}) {
+      const qos = opts.qos ?? 1;
+      const sent = client.publishAsync(topic, payload, { qos, retain: opts.retain ?? false }).then(() => undefined);
+      return withTimeout(sent, PUBLISH_TIMEOUT_MS, `publish to ${topic}`).catch((err: unknown) => {
+        throw new AppError('BROKER_UNAVAILABLE', `could not publish to ${topic}: ${toAppError(err).message}`, {
+          cause: err,
+        });
+      });
+    },
+    async consume(topics, handler) {
+      route = handler;
+      await ready;
+      const granted = await client.subscribeAsync([...topics], { qos: 1 });
+      const refused = granted.filter((g) => g.qos === 128).map((g) => g.topic);
+      if (refused.length > 0) {
+        throw new AppError('BROKER_UNAVAILABLE', `broker refused subscriptions: ${refused.join(', ')}`);
+      }
+      log.info({ topics }, 'subscribed');
+    },
+    async pause() {
+      closing = true;
+      clearTimeout(reconnectTimer);
+      await inFlight;
+    },
+    async close() {
+      if (ended) return;
+      ended = true;
+      await this.pause();
+      if (client.connected) {
+        try {
+          await withTimeout(
+            client.publishAsync(status, statusPayload(config.service, 'offline'), { qos: 1, retain: true }),
+            config.shutdownTimeoutMs,
+            'publishing offline status',
+          );
+        } catch (err) {
+          log.warn({ err: toAppError(err) }, 'could not publish offline status');
+        }
+      }
+      await withTimeout(client.endAsync(false), config.shutdownTimeoutMs, 'disconnecting').catch(() =>
+        client.endAsync(true),
+      );
+      log.info('disconnected from broker');
+    },
+  };
+}

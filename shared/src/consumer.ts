@@ -1,0 +1,142 @@
+import type { Bus, MessageHandler } from './bus.js';
+import { toAppError } from './errors.js';
+import { deriveEventId } from './ids.js';
+import type { Logger } from './logger.js';
+import type { Outbox, Outgoing } from './outbox.js';
+import { idFromBytes, parseEvent } from './parse.js';
+import type { DeadLetter } from './schemas.js';
+import type { Db } from './store.js';
+import { backoffDelay, sleep } from './timers.js';
+import { deadLetterTopic, eventTopic, type Event, type EventName } from './topics.js';
+
+/**
+ * Turns one parsed event into the events to publish. It runs inside the SQLite transaction
+ * that records the event as processed, so its own writes commit (or roll back) with it.
+ * Throw a non-retryable AppError to refuse the event (it goes to dead-letter).
+ */
+export type EventHandler<E extends EventName> = (event: Event<E>) => readonly Outgoing[];
+
+export type Routes = { readonly [E in EventName]?: EventHandler<E> };
+
+export interface ConsumerStats {
+  received: number;
+  handled: number;
+  duplicates: number;
+  deadLettered: number;
+}
+
+export interface Consumer {
+  readonly stats: Readonly<ConsumerStats>;
+  start(): Promise<void>;
+}
+
+export interface ConsumerDeps {
+  bus: Bus;
+  db: Db;
+  outbox: Outbox;
+  log: Logger;
+  routes: Routes;
+}
+
+function rawPayload(bytes: Buffer): Pick<DeadLetter, 'payload' | 'encoding'> {
+  const text = bytes.toString('utf8');
+  return Buffer.from(text, 'utf8').equals(bytes)
+    ? { payload: text, encoding: 'utf8' }
+    : { payload: bytes.toString('base64'), encoding: 'base64' };
+}
+
+/**
+ * Idempotent, acknowledged-after-commit message handling for a consuming service:
+ * parse → (already processed? skip) → handler → record processed + outbox in one transaction
+ * → acknowledge → the outbox relay publishes. Refused input goes to dead-letter the same way.
+ */
+export function createConsumer({ bus, db, outbox, log, routes }: ConsumerDeps): Consumer {
+  const { service, topics: root } = bus.config;
+  const stats: ConsumerStats = { received: 0, handled: 0, duplicates: 0, deadLettered: 0 };
+  const byTopic = new Map<string, EventName>(
+    (Object.keys(routes) as EventName[]).map((e) => [eventTopic(root, e), e]),
+  );
+  const seen = db.prepare<[string], { outcome: string }>('SELECT outcome FROM processed_events WHERE event_id = ?');
+  const record = db.prepare('INSERT INTO processed_events (event_id, topic, outcome, processed_at) VALUES (?, ?, ?, ?)');
+
+  const commit = db.transaction(
+    (eventId: string, topic: string, outcome: 'handled' | 'dead-letter', produce: () => readonly Outgoing[]) => {
+      if (seen.get(eventId)) return false;
+      const out = produce();
+      record.run(eventId, topic, outcome, new Date().toISOString());
+      outbox.enqueue(out);
+      return true;
+    },
+  );
+
+  function deadLetter(sourceId: string, topic: string, bytes: Buffer, reason: string): Outgoing {
+    const letter: DeadLetter = {
+      event_id: deriveEventId(service, 'dead-letter', sourceId),
+      timestamp: new Date().toISOString(),
+      service,
+      reason,
+      topic,
+      ...rawPayload(bytes),
+    };
+    return { topic: deadLetterTopic(root, service), eventId: letter.event_id, payload: letter };
+  }
+
+  function refuse(sourceId: string, topic: string, bytes: Buffer, reason: string): void {
+    if (commit(sourceId, topic, 'dead-letter', () => [deadLetter(sourceId, topic, bytes, reason)])) {
+      stats.deadLettered++;
+      log.warn({ topic, eventId: sourceId, reason }, 'refused message; sent to dead-letter');
+    } else {
+      stats.duplicates++;
+    }
+  }
+
+  function handleOnce(topic: string, bytes: Buffer): void {
+    const event = byTopic.get(topic);
+    if (event === undefined) {
+      log.warn({ topic }, 'message on a topic with no handler; acknowledged and ignored');
+      return;
+    }
+    const parsed = parseEvent(event, bytes);
+    if (!parsed.ok) return refuse(idFromBytes(bytes), topic, bytes, parsed.reason);
+    const handler = routes[event] as EventHandler<typeof event>;
+    const id = parsed.value.event_id;
+    try {
+      if (commit(id, topic, 'handled', () => handler(parsed.value))) stats.handled++;
+      else {
+        stats.duplicates++;
+        log.info({ topic, eventId: id }, 'duplicate event ignored');
+      }
+    } catch (err) {
+      const e = toAppError(err);
+      if (e.retryable) throw e;
+      refuse(id, topic, bytes, `${e.code}: ${e.message}`);
+    }
+  }
+
+  const onMessage: MessageHandler = async (topic, payload) => {
+    stats.received++;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        handleOnce(topic, payload);
+        outbox.kick();
+        return;
+      } catch (err) {
+        const e = toAppError(err);
+        // Stopping, or cut off from the broker: leave it unacknowledged for a redelivery.
+        if (bus.isClosing() || (!bus.isConnected() && attempt > 0)) throw e;
+        const delay = backoffDelay(attempt, 50, 5000);
+        log.error({ err: e, topic, attempt, delayMs: delay }, 'handling failed; retrying');
+        await sleep(delay);
+      }
+    }
+  };
+
+  return {
+    stats,
+    async start() {
+      outbox.kick();
+      await bus.consume([...byTopic.keys()], onMessage);
+    },
+  };
+}
+

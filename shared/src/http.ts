@@ -1,0 +1,115 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { BaseConfig } from './config.js';
+import { AppError, toAppError } from './errors.js';
+import type { Logger } from './logger.js';
+
+export interface HttpReply {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+/** A route gets the parsed JSON body (for POST) and answers with a status and a JSON body. */
+export type Route = (body: unknown, req: IncomingMessage) => Promise<HttpReply> | HttpReply;
+
+export interface HttpServer {
+  readonly server: Server;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/** Scans are small; anything bigger is refused before it is read. */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+function send(res: ServerResponse, reply: HttpReply): void {
+  const body = JSON.stringify(reply.body);
+  res.writeHead(reply.status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    ...reply.headers,
+  });
+  res.end(body);
+}
+
+async function readJson(req: IncomingMessage): Promise<HttpReply | { json: unknown }> {
+  const type = req.headers['content-type'] ?? '';
+  if (!/^application\/json\b/i.test(type)) {
+    return { status: 415, body: { error: 'content-type must be application/json' } };
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) return { status: 413, body: { error: `body larger than ${MAX_BODY_BYTES} bytes` } };
+    chunks.push(chunk);
+  }
+  try {
+    return { json: JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown };
+  } catch (err) {
+    return { status: 400, body: { error: `body is not valid JSON: ${(err as Error).message}` } };
+  }
+}
+
+/**
+ * A small JSON-over-HTTP server: `routes` keyed by "METHOD /path", plus GET /healthz
+ * (200 while `healthy()` holds, 503 otherwise).
+ */
+export async function startHttpServer(
+  config: Pick<BaseConfig, 'http'>,
+  log: Logger,
+  opts: { routes?: Record<string, Route>; healthy: () => { ok: boolean; detail: Record<string, unknown> } },
+): Promise<HttpServer> {
+  const routes: Record<string, Route> = {
+    'GET /healthz': () => {
+      const h = opts.healthy();
+      return { status: h.ok ? 200 : 503, body: { status: h.ok ? 'ok' : 'unavailable', ...h.detail } };
+    },
+    ...opts.routes,
+  };
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    const route = routes[`${req.method} ${path}`];
+    if (!route) {
+      const known = Object.keys(routes).some((k) => k.endsWith(` ${path}`));
+      return send(res, known ? { status: 405, body: { error: 'method not allowed' } } : { status: 404, body: { error: 'not found' } });
+    }
+    void (async () => {
+      try {
+        let body: unknown;
+        if (req.method === 'POST') {
+          const read = await readJson(req);
+          if (!('json' in read)) return send(res, read);
+          body = read.json;
+        }
+        send(res, await route(body, req));
+      } catch (err) {
+        const e = toAppError(err);
+        log.error({ err: e, path }, 'request failed');
+        send(res, e.retryable ? { status: 503, body: { error: e.message }, headers: { 'retry-after': '1' } } : { status: 500, body: { error: 'internal error' } });
+      }
+    })();
+  });
+  server.keepAliveTimeout = 5000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new AppError('PORT_IN_USE', `HTTP port ${config.http.port} is already in use; set HTTP_PORT to a free port`)
+          : err,
+      );
+    });
+    server.listen(config.http.port, config.http.host, resolve);
+  });
+  const port = (server.address() as AddressInfo).port;
+  log.info({ host: config.http.host, port }, 'http server listening');
+  return {
+    server,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
+  };
+}

@@ -1,0 +1,53 @@
+export { connectBus, clientOptions, type Bus, type MessageHandler } from './bus.js';
+export { BaseEnv, loadConfig, envBoolean, envPort, envPositiveInt } from './config.js';
+export type { BaseConfig, Config, LoadConfigOptions } from './config.js';
+export { createConsumer } from './consumer.js';
+export type { Consumer, ConsumerStats, EventHandler, Routes } from './consumer.js';
+export { AppError, ERROR_CODES, toAppError, type ErrorCode } from './errors.js';
+export { startHttpServer, MAX_BODY_BYTES, type HttpReply, type HttpServer, type Route } from './http.js';
+export { deriveEventId, newEventId } from './ids.js';
+export { runMain, untilSignal } from './lifecycle.js';
+export { createLogger, type Logger } from './logger.js';
+export { createOutbox, type Outbox, type Outgoing } from './outbox.js';
+export { describeIssues, idFromBytes, parseEvent, parseJson, validateEvent, type ParseResult } from './parse.js';
+export { createProductCatalog, loadProductCatalog, PRODUCTS_FILE, type Product, type ProductCatalog } from './products.js';
+export * as schemas from './schemas.js';
+export type { DeadLetter, ServiceStatus } from './schemas.js';
+export {
+  runConsumer,
+  startConsumingService,
+  type ConsumerSpec,
+  startPublishingService,
+  type ConsumingService,
+  type RunningService,
+} from './service.js';
+export { openDatabase, type Db } from './store.js';
+export { backoffDelay, sleep, withTimeout } from './timers.js';
+export {
+  EVENTS,
+  EVENT_NAMES,
+  SERVICES,
+  deadLetterTopic,
+  eventTopic,
+  publicationsOf,
+  statusTopic,
+  storeWildcard,
+  subscriptionsOf,
+  SYSTEM_SCHEMAS,
+  type Event,
+  type EventName,
+  type ServiceName,
+  type TopicRoot,
+  type WireEvent,
+} from './topics.js';
+export {
+  createScanRoute,
+  GateEnv,
+  publishScan,
+  randomInt,
+  runGate,
+  type GateSpec,
+  runSimulation,
+  type ScanEvent,
+  type SimulationOptions,
+} from './gate.js';

@@ -1,0 +1,87 @@
+import { z } from 'zod';
+
+/**
+ * Payload schemas. The original Python suite's fields keep their names and meaning; the fields
+ * we add are optional on the way in, so an original publisher's messages are accepted as sent.
+ */
+
+/** A database id as the original sends it: a positive JSON integer. */
+export const Id = z.int().positive().max(Number.MAX_SAFE_INTEGER);
+
+/**
+ * ISO-8601 timestamp. Python's `datetime.now().isoformat()` has no offset and microseconds,
+ * so local times and any precision are accepted.
+ */
+export const Timestamp = z.iso.datetime({ offset: true, local: true });
+
+/** Our event ids: UUIDs from us, or any short token from another publisher. */
+export const EventId = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9._:-]+$/, 'must contain only letters, digits and . _ : -');
+
+/** The most products one departure may carry: a very full trolley, not a warehouse. */
+export const MAX_BASKET_ITEMS = 1000;
+
+export const CustomerArrival = z.object({
+  event_id: EventId.optional(),
+  timestamp: Timestamp,
+  customer_id: Id,
+});
+
+export const CustomerDeparture = z.object({
+  event_id: EventId.optional(),
+  timestamp: Timestamp,
+  customer_id: Id,
+  product_ids: z.array(Id).max(MAX_BASKET_ITEMS),
+});
+
+export const PaymentDue = z
+  .object({
+    event_id: EventId.optional(),
+    departure_event_id: EventId.optional(),
+    timestamp: Timestamp,
+    customer_id: Id,
+    amount: z.number().nonnegative().finite(),
+    amount_cents: z.int().nonnegative().max(Number.MAX_SAFE_INTEGER).optional(),
+  })
+  .refine((p) => p.amount_cents === undefined || Math.round(p.amount * 100) === p.amount_cents, {
+    message: 'amount must equal amount_cents / 100',
+    path: ['amount'],
+  });
+
+export const RestockAlert = z.object({
+  event_id: EventId.optional(),
+  timestamp: Timestamp,
+  item_id: Id,
+  quantity: z.int().nonnegative(),
+  threshold: z.int().nonnegative().optional(),
+});
+
+export const DisplayWelcome = z.object({
+  event_id: EventId,
+  timestamp: Timestamp,
+  customer_id: Id,
+  name: z.string().max(200).nullable(),
+  message: z.string().min(1).max(500),
+});
+
+export const ServiceStatus = z.object({
+  service: z.string(),
+  status: z.enum(['online', 'offline']),
+  timestamp: Timestamp,
+});
+
+export const DeadLetter = z.object({
+  event_id: EventId,
+  timestamp: Timestamp,
+  service: z.string(),
+  reason: z.string(),
+  topic: z.string(),
+  payload: z.string(),
+  encoding: z.enum(['utf8', 'base64']),
+});
+
+export type ServiceStatus = z.infer<typeof ServiceStatus>;
+export type DeadLetter = z.infer<typeof DeadLetter>;

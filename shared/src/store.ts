@@ -1,0 +1,44 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import type { BaseConfig } from './config.js';
+
+export type Db = Database.Database;
+
+/** Tables every consuming service keeps: what it has processed, and what it must still publish. */
+const RUNTIME_SCHEMA = `
+CREATE TABLE IF NOT EXISTS processed_events (
+  event_id     TEXT PRIMARY KEY,
+  topic        TEXT NOT NULL,
+  outcome      TEXT NOT NULL CHECK (outcome IN ('handled', 'dead-letter')),
+  processed_at TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS outbox (
+  seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+  event_id   TEXT NOT NULL UNIQUE,
+  topic      TEXT NOT NULL,
+  payload    TEXT NOT NULL,
+  retain     INTEGER NOT NULL DEFAULT 0,
+  created_at TEXT NOT NULL,
+  sent_at    TEXT
+);
+CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (seq) WHERE sent_at IS NULL;
+`;
+
+/**
+ * Open (or create) the service's SQLite file in DATA_DIR with the runtime tables and the
+ * service's own schema. WAL keeps readers off the writer's back; `synchronous` is FULL unless
+ * DB_SYNCHRONOUS=normal (which survives a process crash, not a power cut).
+ */
+export function openDatabase(config: Pick<BaseConfig, 'dataDir' | 'service' | 'dbSynchronous'>, schema = ''): Db {
+  mkdirSync(config.dataDir, { recursive: true });
+  const db = new Database(join(config.dataDir, `${config.service}.db`));
+  db.pragma('journal_mode = WAL');
+  db.pragma(`synchronous = ${config.dbSynchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+  db.pragma('busy_timeout = 5000');
+  db.pragma('foreign_keys = ON');
+  db.exec(RUNTIME_SCHEMA);
+  if (schema) db.exec(schema);
+  return db;
+}

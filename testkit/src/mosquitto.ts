@@ -1,0 +1,107 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { freePort, waitForPort } from './ports.ts';
+import { repoPath } from './paths.ts';
+
+/** Debian installs the broker in /usr/sbin, which is not on every PATH. */
+export function findMosquitto(): string | undefined {
+  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/usr/local/sbin'];
+  for (const dir of dirs) {
+    const candidate = join(dir, 'mosquitto');
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Whether tests that need Mosquitto should be skipped: only when it is missing and we are not
+ * in CI. In CI a missing Mosquitto makes them fail (startMosquitto throws), never skip.
+ */
+export const skipWithoutMosquitto = findMosquitto() === undefined && !process.env.CI;
+
+/** The project's config with its listeners moved to free loopback ports and its data to `dataDir`. */
+export function rewriteConfig(conf: string, opts: { port: number; wsPort: number; dataDir: string }): string {
+  const dropped = /^\s*(listener|protocol|persistence_location|log_dest|password_file|acl_file|cafile|certfile|keyfile|require_certificate)\b/;
+  const kept = conf.split('\n').filter((line) => !dropped.test(line));
+  return [
+    ...kept,
+    `persistence_location ${opts.dataDir}/`,
+    'log_dest stderr',
+    `listener ${opts.port} 127.0.0.1`,
+    'protocol mqtt',
+    `listener ${opts.wsPort} 127.0.0.1`,
+    'protocol websockets',
+    '',
+  ].join('\n');
+}
+
+export interface Mosquitto {
+  readonly port: number;
+  readonly url: string;
+  readonly dataDir: string;
+  readonly output: () => string;
+  /** Send a signal (SIGTERM by default) and wait for the process to exit. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
+  /** Start again on the same port with the same data directory. */
+  restart(): Promise<void>;
+  /** Freeze (SIGSTOP) or thaw (SIGCONT) the broker. */
+  signal(signal: NodeJS.Signals): void;
+  /** Stop and delete the data directory. */
+  dispose(): Promise<void>;
+}
+
+/** Spawn Mosquitto on a free port from `broker/mosquitto.conf` (or `confPath`). */
+export async function startMosquitto(opts: { confPath?: string; extraConfig?: string } = {}): Promise<Mosquitto> {
+  const bin = findMosquitto();
+  if (!bin) throw new Error('mosquitto is not installed (Debian: apt-get install mosquitto mosquitto-clients)');
+  const [port, wsPort] = [await freePort(), await freePort()];
+  const dataDir = mkdtempSync(join(tmpdir(), 'ff-mosquitto-'));
+  const confFile = join(dataDir, 'mosquitto.conf');
+  const base = readFileSync(opts.confPath ?? repoPath('broker/mosquitto.conf'), 'utf8');
+  writeFileSync(confFile, rewriteConfig(base, { port, wsPort, dataDir }) + (opts.extraConfig ?? ''));
+
+  let child: ChildProcess | undefined;
+  let log = '';
+  async function launch(): Promise<void> {
+    const proc = spawn(bin!, ['-c', confFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child = proc;
+    proc.stdout.on('data', (d: Buffer) => (log += d.toString()));
+    proc.stderr.on('data', (d: Buffer) => (log += d.toString()));
+    const exited = new Promise<never>((_, reject) =>
+      proc.once('exit', (code) => reject(new Error(`mosquitto exited with ${code}:\n${log}`))),
+    );
+    await Promise.race([waitForPort(port), exited]);
+    exited.catch(() => undefined);
+  }
+  async function stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    const proc = child;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    const gone = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+    proc.kill('SIGCONT');
+    proc.kill(signal);
+    const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
+    await gone;
+    clearTimeout(timer);
+  }
+  await launch();
+  return {
+    port,
+    url: `mqtt://127.0.0.1:${port}`,
+    dataDir,
+    output: () => log,
+    stop,
+    restart: launch,
+    signal: (s) => child?.kill(s),
+    async dispose() {
+      await stop('SIGKILL');
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

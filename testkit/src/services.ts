@@ -1,0 +1,54 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { waitUntil } from './ports.ts';
+import { repoPath } from './paths.ts';
+
+export interface ServiceProcess {
+  readonly name: string;
+  readonly child: ChildProcess;
+  output(): string;
+  /** Wait for a log line containing `text`. */
+  waitForLog(text: string, timeoutMs?: number): Promise<void>;
+  /** Send `signal` and resolve with the exit code (null when killed by a signal). */
+  stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<number | null>;
+}
+
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const c of running) c.kill('SIGKILL');
+});
+
+/** Run a service's built output (`services/<name>/dist/main.js`) with exactly `env`. */
+export function spawnService(name: string, env: Record<string, string>): ServiceProcess {
+  const child = spawn(process.execPath, [repoPath(`services/${name}/dist/main.js`)], {
+    env: { PATH: process.env.PATH ?? '', LOG_FORMAT: 'json', ...env },
+    cwd: repoPath('.'),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  running.add(child);
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      running.delete(child);
+      resolve(code);
+    }),
+  );
+  return {
+    name,
+    child,
+    output: () => out,
+    waitForLog: async (text, timeoutMs = 15_000) => {
+      await waitUntil(() => out.includes(text) || child.exitCode !== null, `${name} to log "${text}"`, timeoutMs);
+      if (!out.includes(text)) throw new Error(`${name} exited (${child.exitCode}) before logging "${text}":\n${out}`);
+    },
+    async stop(signal = 'SIGTERM', timeoutMs = 10_000) {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+}

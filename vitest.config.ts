@@ -1,0 +1,26 @@
+import { defineConfig } from 'vitest/config';
+
+// Tests run the TypeScript sources of workspace packages (the "@spectrum-grocers/source"
+// export condition); the end-to-end and compose tests run the built services as processes.
+// After ours, Vite's default server conditions.
+const conditions = ['@spectrum-grocers/source', 'module', 'node', 'development|production'];
+const packages = ['shared', 'store', 'gateway-guardian', 'hello-helper', 'gateexit-guardian', 'inventory-intel', 'fastlane-finale'];
+
+export default defineConfig({
+  resolve: { conditions },
+  ssr: { resolve: { conditions } },
+  test: {
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    projects: [
+      ...packages.map((name) => ({
+        extends: true as const,
+        test: {
+          name,
+          include: [`${name === 'shared' || name === 'store' ? name : `services/${name}`}/src/**/*.test.ts`],
+        },
+      })),
+      { extends: true as const, test: { name: 'e2e', include: ['e2e/**/*.test.ts'], fileParallelism: false } },
+    ],
+  },
+});

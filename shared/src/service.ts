@@ -102,6 +102,8 @@ export interface ConsumerSpec {
   schema: string;
   /** Seed the store if needed and return the handlers, one per consumed event. */
   routes: (ctx: { db: Db; config: BaseConfig; log: Logger }) => Routes;
+  /** Extra HTTP routes, e.g. a read-only view of the service's state. */
+  httpRoutes?: (db: Db) => Record<string, Route>;
 }
 
 /** A consuming service's whole life: config, store, subscriptions, and a graceful stop on SIGTERM/SIGINT. */
@@ -111,6 +113,7 @@ export async function runConsumer(spec: ConsumerSpec, onStopping: () => void): P
   const service = await startConsumingService(config, log, {
     schema: spec.schema,
     routes: (db) => spec.routes({ db, config, log }),
+    httpRoutes: spec.httpRoutes,
   });
   try {
     await untilSignal(log);

@@ -1,5 +1,5 @@
 import mqtt, { type MqttClient } from 'mqtt';
-import { waitUntil } from './ports.ts';
+import { waitUntil } from './ports.js';
 
 export interface Received {
   readonly topic: string;

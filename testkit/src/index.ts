@@ -1,7 +1,8 @@
-export { startAedes, type EmbeddedTestBroker } from './aedes.ts';
-export { collect, type Collector, type Received } from './collector.ts';
-export { findMosquitto, rewriteConfig, skipWithoutMosquitto, startMosquitto, type Mosquitto } from './mosquitto.ts';
-export { repoPath } from './paths.ts';
-export { freePort, waitForPort, waitUntil } from './ports.ts';
-export { spawnService, type ServiceProcess } from './services.ts';
-export { quietLogger, tempDatabase, tempDir } from './store.ts';
+export { startAedes, type EmbeddedTestBroker } from './aedes.js';
+export { collect, type Collector, type Received } from './collector.js';
+export { findMosquitto, rewriteConfig, skipWithoutMosquitto, startMosquitto, type Mosquitto } from './mosquitto.js';
+export { repoPath } from './paths.js';
+export { freePort, waitForPort, waitUntil } from './ports.js';
+export { spawnService, type ServiceProcess } from './services.js';
+export { quietLogger, tempDatabase, tempDir } from './store.js';
+export { TEST_BROKERS, type TestBroker } from './brokers.js';

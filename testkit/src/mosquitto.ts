@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, chmodSync, constants, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { freePort, waitForPort } from './ports.ts';
-import { repoPath } from './paths.ts';
+import { freePort, waitForPort } from './ports.js';
+import { repoPath } from './paths.js';
 
 /** Debian installs the broker in /usr/sbin, which is not on every PATH. */
 export function findMosquitto(): string | undefined {
@@ -63,6 +63,8 @@ export async function startMosquitto(opts: { confPath?: string; extraConfig?: st
   if (!bin) throw new Error('mosquitto is not installed (Debian: apt-get install mosquitto mosquitto-clients)');
   const [port, wsPort] = [await freePort(), await freePort()];
   const dataDir = mkdtempSync(join(tmpdir(), 'ff-mosquitto-'));
+  // Started as root, Mosquitto drops to the `mosquitto` user before it writes its database.
+  chmodSync(dataDir, 0o777);
   const confFile = join(dataDir, 'mosquitto.conf');
   const base = readFileSync(opts.confPath ?? repoPath('broker/mosquitto.conf'), 'utf8');
   writeFileSync(confFile, rewriteConfig(base, { port, wsPort, dataDir }) + (opts.extraConfig ?? ''));

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { waitUntil } from './ports.ts';
-import { repoPath } from './paths.ts';
+import { waitUntil } from './ports.js';
+import { repoPath } from './paths.js';
 
 export interface ServiceProcess {
   readonly name: string;

@@ -1,5 +1,5 @@
 import { loadProductCatalog, runConsumer, runMain } from '@spectrum-grocers/shared';
-import { createDepartureHandler, SCHEMA, seedStock } from './handlers/customer-departure.js';
+import { createDepartureHandler, readStock, SCHEMA, seedStock } from './handlers/customer-departure.js';
 
 const SERVICE = 'inventory-intel';
 
@@ -13,6 +13,7 @@ runMain(SERVICE, (onStopping) =>
         seedStock(db, loadProductCatalog());
         return { 'customer-departure': createDepartureHandler({ db, clock: () => new Date(), topics: config.topics, log }) };
       },
+      httpRoutes: (db) => ({ 'GET /stock': () => ({ status: 200, body: readStock(db) }) }),
     },
     onStopping,
   ),

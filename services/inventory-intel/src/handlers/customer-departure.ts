@@ -36,6 +36,18 @@ export function countItems(productIds: readonly number[]): Map<number, number> {
   return counts;
 }
 
+export interface StockRow {
+  product_id: number;
+  name: string;
+  quantity: number;
+  threshold: number;
+}
+
+/** The shelves as they are now, for `GET /stock`. */
+export function readStock(db: Db): StockRow[] {
+  return db.prepare<[], StockRow>('SELECT product_id, name, quantity, threshold FROM stock ORDER BY product_id').all();
+}
+
 export interface Deps {
   db: Db;
   clock: () => Date;

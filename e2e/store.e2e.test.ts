@@ -1,0 +1,108 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deadLetterTopic, eventTopic, loadProductCatalog, SERVICES, statusTopic } from '@spectrum-grocers/shared';
+import { collect, skipWithoutMosquitto, startMosquitto, waitUntil, type Collector, type Mosquitto } from '@spectrum-grocers/testkit';
+import { getJson, postJson, startStore, type RunningStore } from './harness.js';
+
+const catalog = loadProductCatalog();
+type Stock = Array<{ product_id: number; quantity: number; threshold: number }>;
+
+describe.skipIf(skipWithoutMosquitto)('the store end to end: five service processes on Mosquitto', () => {
+  let mosquitto: Mosquitto;
+  let store: RunningStore;
+  let watcher: Collector;
+  const root = { chain: 'spectrum-grocers', store: `e2e-${process.pid}` };
+  const topic = (e: Parameters<typeof eventTopic>[1]) => eventTopic(root, e);
+  const stockOf = async (id: number) =>
+    (await getJson<Stock>(store.url('inventory-intel', '/stock'))).find((s) => s.product_id === id)!.quantity;
+  const paymentFor = (departureId: string) =>
+    waitUntil(
+      () => watcher.on(topic('payment-due')).find((m) => m.json().departure_event_id === departureId),
+      `payment-due for ${departureId}`,
+    );
+
+  beforeAll(async () => {
+    mosquitto = await startMosquitto();
+    watcher = await collect(mosquitto.url, `${root.chain}/${root.store}/#`);
+    store = await startStore(mosquitto.url, root.store);
+  });
+  afterAll(async () => {
+    await store?.dispose();
+    await watcher?.close();
+    await mosquitto?.dispose();
+  });
+
+  it('welcomes a scanned customer by name on the display', async () => {
+    const scan = await postJson(store.url('gateway-guardian', '/scans'), { customer_id: 1 });
+    expect(scan.status).toBe(202);
+    const welcome = await waitUntil(
+      () => watcher.on(topic('display-welcome')).find((m) => m.json().customer_id === 1),
+      'the welcome',
+    );
+    expect(welcome.json()).toMatchObject({ name: 'Dave', message: 'Welcome, Dave' });
+    expect(store.services['hello-helper'].output()).toContain('Welcome, Dave');
+  });
+
+  it('bills a departure at the catalog price and takes the items off the shelves', async () => {
+    const before = [await stockOf(1), await stockOf(16)];
+    const scan = await postJson(store.url('gateexit-guardian', '/scans'), { customer_id: 2, product_ids: [1, 16, 1] });
+    expect(scan.status).toBe(202);
+    const payment = (await paymentFor(scan.body.event_id as string)).json();
+    const cents = 2 * catalog.get(1)!.price_cents + catalog.get(16)!.price_cents;
+    expect(payment).toMatchObject({ customer_id: 2, amount_cents: cents, amount: cents / 100 });
+    await waitUntil(async () => (await stockOf(16)) === before[1]! - 1, 'the stock decrement');
+    expect(await stockOf(1)).toBe(before[0]! - 2);
+  });
+
+  it('raises exactly one restock-alert when a product is pushed under its threshold', async () => {
+    const id = 42;
+    const { threshold } = (await getJson<Stock>(store.url('inventory-intel', '/stock'))).find((s) => s.product_id === id)!;
+    const take = (await stockOf(id)) - threshold + 1;
+    const first = await postJson(store.url('gateexit-guardian', '/scans'), { customer_id: 3, product_ids: Array(take).fill(id) });
+    const second = await postJson(store.url('gateexit-guardian', '/scans'), { customer_id: 3, product_ids: [id] });
+    await paymentFor(first.body.event_id as string);
+    await paymentFor(second.body.event_id as string);
+    await waitUntil(async () => (await stockOf(id)) === threshold - 2, 'both departures at inventory-intel');
+    const alerts = watcher.on(topic('restock-alert')).filter((m) => m.json().item_id === id);
+    expect(alerts.map((m) => m.json())).toEqual([
+      expect.objectContaining({ item_id: id, quantity: threshold - 1, threshold }),
+    ]);
+  });
+
+  it('bills a departure delivered twice once, and takes its items once', async () => {
+    const before = await stockOf(5);
+    const departure = { event_id: 'e2e-dup-1', timestamp: new Date().toISOString(), customer_id: 4, product_ids: [5, 5] };
+    await watcher.publish(topic('customer-departure'), departure);
+    await watcher.publish(topic('customer-departure'), departure);
+    // Handling is in order: once the next departure is billed, both copies were handled.
+    const marker = await postJson(store.url('gateexit-guardian', '/scans'), { customer_id: 4, product_ids: [6] });
+    await paymentFor(marker.body.event_id as string);
+    await waitUntil(async () => (await stockOf(6)) < catalog.get(6)!.starting_stock, 'the marker at inventory-intel');
+    expect(watcher.on(topic('payment-due')).filter((m) => m.json().departure_event_id === 'e2e-dup-1')).toHaveLength(1);
+    expect(await stockOf(5)).toBe(before - 2);
+  });
+
+  it('sends a malformed departure to dead-letter and keeps billing the next one', async () => {
+    await watcher.publish(topic('customer-departure'), '{"customer_id": 7, "product_ids": [1, "two"]');
+    await watcher.publish(topic('customer-departure'), { timestamp: new Date().toISOString(), customer_id: 7, product_ids: [999] });
+    const next = await postJson(store.url('gateexit-guardian', '/scans'), { customer_id: 7, product_ids: [2] });
+    await paymentFor(next.body.event_id as string);
+    for (const service of ['inventory-intel', 'fastlane-finale'] as const) {
+      const letters = await watcher.waitFor(deadLetterTopic(root, service), 2);
+      expect(letters[0]!.json().reason).toMatch(/not valid JSON/);
+      expect(letters[1]!.json().reason).toMatch(/UNKNOWN_PRODUCT.*999/);
+    }
+  });
+
+  it('stops every service with exit code 0 on SIGTERM and leaves its status offline', async () => {
+    const codes = await store.stop();
+    expect(codes).toEqual(Object.fromEntries(SERVICES.map((s) => [s, 0])));
+    const late = await collect(mosquitto.url, `${root.chain}/${root.store}/status/+`);
+    try {
+      await late.waitFor(statusTopic(root, 'fastlane-finale'));
+      await waitUntil(() => late.messages.length >= SERVICES.length, 'all retained statuses');
+      for (const s of SERVICES) expect(late.on(statusTopic(root, s))[0]!.json()).toMatchObject({ status: 'offline' });
+    } finally {
+      await late.close();
+    }
+  });
+});

@@ -4,13 +4,23 @@ import { defineConfig } from 'vitest/config';
 // export condition); the end-to-end and compose tests run the built services as processes.
 // After ours, Vite's default server conditions.
 const conditions = ['@spectrum-grocers/source', 'module', 'node', 'development|production'];
-const packages = ['shared', 'store', 'gateway-guardian', 'hello-helper', 'gateexit-guardian', 'inventory-intel', 'fastlane-finale'];
+const packages = [
+  'shared',
+  'store',
+  'gateway-guardian',
+  'hello-helper',
+  'gateexit-guardian',
+  'inventory-intel',
+  'fastlane-finale',
+];
 
 export default defineConfig({
   resolve: { conditions },
   ssr: { resolve: { conditions } },
   test: {
     testTimeout: 30_000,
+    reporters: ['default', 'json'],
+    outputFile: { json: 'test-artifacts/vitest.json' },
     hookTimeout: 30_000,
     projects: [
       ...packages.map((name) => ({

@@ -13,7 +13,11 @@ export interface RunningStore {
 }
 
 /** The five services as processes, simulation off, each on its own loopback HTTP port. */
-export async function startStore(brokerUrl: string, store: string, env: Record<string, string> = {}): Promise<RunningStore> {
+export async function startStore(
+  brokerUrl: string,
+  store: string,
+  env: Record<string, string> = {},
+): Promise<RunningStore> {
   const data = tempDir('ff-e2e-');
   const ports = {} as Record<ServiceName, number>;
   const services = {} as Record<ServiceName, ServiceProcess>;
@@ -33,10 +37,14 @@ export async function startStore(brokerUrl: string, store: string, env: Record<s
     });
   }
   await Promise.all(
-    SERVICES.map((name) => services[name].waitForLog(name.endsWith('guardian') ? 'connected to broker' : '"msg":"subscribed"')),
+    SERVICES.map((name) =>
+      services[name].waitForLog(name.endsWith('guardian') ? 'connected to broker' : '"msg":"subscribed"'),
+    ),
   );
   const stop = async () => {
-    const codes = await Promise.all(SERVICES.map(async (name) => [name, await services[name].stop('SIGTERM')] as const));
+    const codes = await Promise.all(
+      SERVICES.map(async (name) => [name, await services[name].stop('SIGTERM')] as const),
+    );
     return Object.fromEntries(codes);
   };
   return {
@@ -53,7 +61,11 @@ export async function startStore(brokerUrl: string, store: string, env: Record<s
 }
 
 export async function postJson(url: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 

@@ -1,6 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deadLetterTopic, eventTopic, loadProductCatalog, SERVICES, statusTopic } from '@spectrum-grocers/shared';
-import { collect, skipWithoutMosquitto, startMosquitto, waitUntil, type Collector, type Mosquitto } from '@spectrum-grocers/testkit';
+import {
+  collect,
+  skipWithoutMosquitto,
+  startMosquitto,
+  waitUntil,
+  type Collector,
+  type Mosquitto,
+} from '@spectrum-grocers/testkit';
 import { getJson, postJson, startStore, type RunningStore } from './harness.js';
 
 const catalog = loadProductCatalog();
@@ -55,9 +62,14 @@ describe.skipIf(skipWithoutMosquitto)('the store end to end: five service proces
 
   it('raises exactly one restock-alert when a product is pushed under its threshold', async () => {
     const id = 42;
-    const { threshold } = (await getJson<Stock>(store.url('inventory-intel', '/stock'))).find((s) => s.product_id === id)!;
+    const { threshold } = (await getJson<Stock>(store.url('inventory-intel', '/stock'))).find(
+      (s) => s.product_id === id,
+    )!;
     const take = (await stockOf(id)) - threshold + 1;
-    const first = await postJson(store.url('gateexit-guardian', '/scans'), { customer_id: 3, product_ids: Array(take).fill(id) });
+    const first = await postJson(store.url('gateexit-guardian', '/scans'), {
+      customer_id: 3,
+      product_ids: Array(take).fill(id),
+    });
     const second = await postJson(store.url('gateexit-guardian', '/scans'), { customer_id: 3, product_ids: [id] });
     await paymentFor(first.body.event_id as string);
     await paymentFor(second.body.event_id as string);
@@ -70,7 +82,12 @@ describe.skipIf(skipWithoutMosquitto)('the store end to end: five service proces
 
   it('bills a departure delivered twice once, and takes its items once', async () => {
     const before = await stockOf(5);
-    const departure = { event_id: 'e2e-dup-1', timestamp: new Date().toISOString(), customer_id: 4, product_ids: [5, 5] };
+    const departure = {
+      event_id: 'e2e-dup-1',
+      timestamp: new Date().toISOString(),
+      customer_id: 4,
+      product_ids: [5, 5],
+    };
     await watcher.publish(topic('customer-departure'), departure);
     await watcher.publish(topic('customer-departure'), departure);
     // Handling is in order: once the next departure is billed, both copies were handled.
@@ -83,7 +100,11 @@ describe.skipIf(skipWithoutMosquitto)('the store end to end: five service proces
 
   it('sends a malformed departure to dead-letter and keeps billing the next one', async () => {
     await watcher.publish(topic('customer-departure'), '{"customer_id": 7, "product_ids": [1, "two"]');
-    await watcher.publish(topic('customer-departure'), { timestamp: new Date().toISOString(), customer_id: 7, product_ids: [999] });
+    await watcher.publish(topic('customer-departure'), {
+      timestamp: new Date().toISOString(),
+      customer_id: 7,
+      product_ids: [999],
+    });
     const next = await postJson(store.url('gateexit-guardian', '/scans'), { customer_id: 7, product_ids: [2] });
     await paymentFor(next.body.event_id as string);
     for (const service of ['inventory-intel', 'fastlane-finale'] as const) {

@@ -1,13 +1,28 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { collect, quietLogger, TEST_BROKERS, waitUntil, type Collector, type TestBroker } from '@spectrum-grocers/testkit';
-import { connectBus, type Bus } from './bus.js';
+import {
+  collect,
+  quietLogger,
+  TEST_BROKERS,
+  waitUntil,
+  type Collector,
+  type TestBroker,
+} from '@spectrum-grocers/testkit';
+import { connectBus, type Bus, type MessageHandler } from './bus.js';
 import { loadConfig } from './config.js';
 import { statusTopic } from './topics.js';
 
 const FIXTURE = fileURLToPath(new URL('../test/fixtures/consumer.mjs', import.meta.url));
 let seq = 0;
+
+/** A handler that notes each payload and finishes at once. */
+const record =
+  (into: string[]): MessageHandler =>
+  (_, payload) => {
+    into.push(payload.toString());
+    return Promise.resolve();
+  };
 
 describe.each(TEST_BROKERS)('MQTT runtime on $name', ({ skip, start }) => {
   let broker: TestBroker;
@@ -45,7 +60,12 @@ describe.each(TEST_BROKERS)('MQTT runtime on $name', ({ skip, start }) => {
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
     const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_, signal) => resolve(signal)));
-    open.push({ close: async () => void (child.exitCode === null && child.signalCode === null && child.kill('SIGKILL')) });
+    open.push({
+      close: () => {
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+        return Promise.resolve();
+      },
+    });
     return { child, exited, output: () => out, ready: () => waitUntil(() => out.includes('ready'), 'fixture ready') };
   }
 
@@ -72,7 +92,7 @@ describe.each(TEST_BROKERS)('MQTT runtime on $name', ({ skip, start }) => {
     // Same client id, persistent session: the unacknowledged message comes back.
     const seen: string[] = [];
     const again = bus();
-    await again.consume([topic], async (_, payload) => void seen.push(payload.toString()));
+    await again.consume([topic], record(seen));
     await waitUntil(() => seen.length > 0, 'the redelivery');
     expect(seen).toEqual(['order-1']);
 
@@ -80,7 +100,7 @@ describe.each(TEST_BROKERS)('MQTT runtime on $name', ({ skip, start }) => {
     await again.close();
     const third: string[] = [];
     const last = bus();
-    await last.consume([topic], async (_, payload) => void third.push(payload.toString()));
+    await last.consume([topic], record(third));
     await publisher.publish(topic, 'order-2');
     await waitUntil(() => third.length > 0, 'order-2');
     expect(third).toEqual(['order-2']);
@@ -118,7 +138,7 @@ describe.each(TEST_BROKERS)('MQTT runtime on $name', ({ skip, start }) => {
     const b = bus();
     let connects = 0;
     b.client.on('connect', () => connects++);
-    await b.consume([topic], async (_, payload) => void seen.push(payload.toString()));
+    await b.consume([topic], record(seen));
     const publisher = await observer('unused/#');
     await publisher.publish(topic, 'before');
     await waitUntil(() => seen.includes('before'), 'the first message');

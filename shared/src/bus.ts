@@ -94,7 +94,9 @@ export function connectBus(config: BaseConfig, log: Logger): Bus {
       if (!closing) client.reconnect();
     }, delay);
   });
-  client.on('error', (err) => log.warn({ err: { message: err.message, code: (err as { code?: unknown }).code } }, 'broker connection error'));
+  client.on('error', (err) =>
+    log.warn({ err: { message: err.message, code: (err as { code?: unknown }).code } }, 'broker connection error'),
+  );
 
   client.handleMessage = (packet, done) => {
     if (closing) return; // Left unacknowledged: the broker redelivers it to our next session.

@@ -29,7 +29,10 @@ describe('loadConfig', () => {
   it('names every bad variable in one error', () => {
     let error: unknown;
     try {
-      load({ MQTT_URL: 'http://nope', MQTT_PORT: 'abc', LOG_LEVEL: 'loud', CHAIN: 'a/b', SIMULATE: 'perhaps' }, z.object({ SIMULATE: z.stringbool() }));
+      load(
+        { MQTT_URL: 'http://nope', MQTT_PORT: 'abc', LOG_LEVEL: 'loud', CHAIN: 'a/b', SIMULATE: 'perhaps' },
+        z.object({ SIMULATE: z.stringbool() }),
+      );
     } catch (err) {
       error = err;
     }
@@ -44,7 +47,9 @@ describe('loadConfig', () => {
   });
 
   it('refuses a reconnect floor above its ceiling', () => {
-    expect(() => load({ MQTT_RECONNECT_MIN_MS: '5000', MQTT_RECONNECT_MAX_MS: '100' })).toThrow(/MQTT_RECONNECT_MIN_MS/);
+    expect(() => load({ MQTT_RECONNECT_MIN_MS: '5000', MQTT_RECONNECT_MAX_MS: '100' })).toThrow(
+      /MQTT_RECONNECT_MIN_MS/,
+    );
   });
 
   it('returns a frozen config', () => {

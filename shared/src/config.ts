@@ -8,7 +8,8 @@ const positiveInt = z.coerce.number().int().positive();
 const topicLevel = z
   .string()
   .min(1)
-  .regex(/^[^/#+\u0000]+$/, 'must be one topic level: no "/", "#", "+"');
+  .regex(/^[^/#+]+$/, 'must be one topic level: no "/", "#", "+"')
+  .refine((s) => !s.includes('\0'), 'must not contain NUL');
 
 /** The variables every service reads. Names are the environment's; defaults suit a laptop. */
 export const BaseEnv = z.object({

@@ -1,5 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { collect, quietLogger, tempDatabase, TEST_BROKERS, waitUntil, type Collector, type TestBroker } from '@spectrum-grocers/testkit';
+import {
+  collect,
+  quietLogger,
+  tempDatabase,
+  TEST_BROKERS,
+  waitUntil,
+  type Collector,
+  type TestBroker,
+} from '@spectrum-grocers/testkit';
 import { connectBus, type Bus } from './bus.js';
 import { loadConfig } from './config.js';
 import { createConsumer, type Consumer } from './consumer.js';
@@ -40,7 +48,13 @@ describe.each(TEST_BROKERS)('consumer on $name', ({ skip, start }) => {
       routes: {
         'customer-arrival': (e) => {
           handled.push(e.customer_id);
-          const welcome = { event_id: `w-${e.event_id}`, timestamp: e.timestamp, customer_id: e.customer_id, name: null, message: 'hi' };
+          const welcome = {
+            event_id: `w-${e.event_id}`,
+            timestamp: e.timestamp,
+            customer_id: e.customer_id,
+            name: null,
+            message: 'hi',
+          };
           return [{ topic: eventTopic(root, 'display-welcome'), eventId: welcome.event_id, payload: welcome }];
         },
       },
@@ -56,7 +70,11 @@ describe.each(TEST_BROKERS)('consumer on $name', ({ skip, start }) => {
     await broker?.close();
   });
 
-  const arrival = (customer_id: number, extra: object = {}) => ({ timestamp: '2026-11-22T10:00:00Z', customer_id, ...extra });
+  const arrival = (customer_id: number, extra: object = {}) => ({
+    timestamp: '2026-11-22T10:00:00Z',
+    customer_id,
+    ...extra,
+  });
 
   it('handles an event once and publishes its outcome through the outbox', async () => {
     await watcher.publish(eventTopic(root, 'customer-arrival'), arrival(3, { event_id: 'a-1' }));
@@ -98,7 +116,11 @@ describe.each(TEST_BROKERS)('consumer on $name', ({ skip, start }) => {
   it('publishes what an earlier run left in its outbox when it starts', async () => {
     // A previous process committed these and died before the broker acknowledged them.
     const left = tempDatabase('fastlane-finale', '');
-    const config = loadConfig('fastlane-finale', { env: { MQTT_URL: broker.url, STORE: root.store }, defaultHttpPort: 0, dotenv: false });
+    const config = loadConfig('fastlane-finale', {
+      env: { MQTT_URL: broker.url, STORE: root.store },
+      defaultHttpPort: 0,
+      dotenv: false,
+    });
     const log = quietLogger();
     const offline = connectBus({ ...config, mqtt: { ...config.mqtt, url: 'mqtt://127.0.0.1:1' } }, log);
     const before = createOutbox(left.db, offline, log);

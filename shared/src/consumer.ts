@@ -53,11 +53,11 @@ function rawPayload(bytes: Buffer): Pick<DeadLetter, 'payload' | 'encoding'> {
 export function createConsumer({ bus, db, outbox, log, routes }: ConsumerDeps): Consumer {
   const { service, topics: root } = bus.config;
   const stats: ConsumerStats = { received: 0, handled: 0, duplicates: 0, deadLettered: 0 };
-  const byTopic = new Map<string, EventName>(
-    (Object.keys(routes) as EventName[]).map((e) => [eventTopic(root, e), e]),
-  );
+  const byTopic = new Map<string, EventName>((Object.keys(routes) as EventName[]).map((e) => [eventTopic(root, e), e]));
   const seen = db.prepare<[string], { outcome: string }>('SELECT outcome FROM processed_events WHERE event_id = ?');
-  const record = db.prepare('INSERT INTO processed_events (event_id, topic, outcome, processed_at) VALUES (?, ?, ?, ?)');
+  const record = db.prepare(
+    'INSERT INTO processed_events (event_id, topic, outcome, processed_at) VALUES (?, ?, ?, ?)',
+  );
 
   const commit = db.transaction(
     (eventId: string, topic: string, outcome: 'handled' | 'dead-letter', produce: () => readonly Outgoing[]) => {
@@ -139,4 +139,3 @@ export function createConsumer({ bus, db, outbox, log, routes }: ConsumerDeps): 
     },
   };
 }
-

@@ -17,7 +17,14 @@ describe('POST /scans at the exit gate', () => {
   beforeEach(async () => {
     broker = await startAedes();
     const config = loadConfig('gateexit-guardian', {
-      env: { MQTT_URL: broker.url, STORE: root.store, HTTP_HOST: '127.0.0.1', HTTP_PORT: '0', MQTT_RECONNECT_MIN_MS: '60000', MQTT_RECONNECT_MAX_MS: '60000' },
+      env: {
+        MQTT_URL: broker.url,
+        STORE: root.store,
+        HTTP_HOST: '127.0.0.1',
+        HTTP_PORT: '0',
+        MQTT_RECONNECT_MIN_MS: '60000',
+        MQTT_RECONNECT_MAX_MS: '60000',
+      },
       defaultHttpPort: 0,
       dotenv: false,
     });
@@ -25,7 +32,9 @@ describe('POST /scans at the exit gate', () => {
     bus = connectBus(config, log);
     await bus.ready;
     http = await startHttpServer(config, log, {
-      routes: { 'POST /scans': createScanRoute(bus, 'customer-departure', log, () => new Date('2026-11-22T10:00:00Z')) },
+      routes: {
+        'POST /scans': createScanRoute(bus, 'customer-departure', log, () => new Date('2026-11-22T10:00:00Z')),
+      },
       healthy: () => ({ ok: bus.isConnected(), detail: {} }),
     });
     watcher = await collect(broker.url, topic);
@@ -45,7 +54,12 @@ describe('POST /scans at the exit gate', () => {
     expect(res.status).toBe(202);
     const { event_id } = (await res.json()) as { event_id: string };
     const [msg] = await watcher.waitFor(topic);
-    expect(msg!.json()).toEqual({ event_id, timestamp: '2026-11-22T10:00:00.000Z', customer_id: 2, product_ids: [1, 1, 16] });
+    expect(msg!.json()).toEqual({
+      event_id,
+      timestamp: '2026-11-22T10:00:00.000Z',
+      customer_id: 2,
+      product_ids: [1, 1, 16],
+    });
   });
 
   it("keeps a sensor's own event_id, so its retries are recognised downstream", async () => {

@@ -29,7 +29,12 @@ export async function publishScan<E extends ScanEvent>(bus: Bus, event: E, scan:
  * `event_id`; it is validated by the event's schema. 202 with the `event_id` once the broker
  * has it, 400 naming the bad field, 503 (with the id to retry with) while the broker is away.
  */
-export function createScanRoute<E extends ScanEvent>(bus: Bus, event: E, log: Logger, clock: () => Date = () => new Date()): Route {
+export function createScanRoute<E extends ScanEvent>(
+  bus: Bus,
+  event: E,
+  log: Logger,
+  clock: () => Date = () => new Date(),
+): Route {
   return async (body): Promise<HttpReply> => {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       return { status: 400, body: { error: 'body must be a JSON object' } };
@@ -81,17 +86,19 @@ export async function runSimulation<E extends ScanEvent>(opts: SimulationOptions
 }
 
 /** The knobs both gates share. */
-export const GateEnv = z.object({
-  /** Simulate the sensor (random scans); turn off when a real sensor posts to /scans. */
-  SIMULATE: z.stringbool().default(true),
-  SCAN_INTERVAL_MIN_S: z.coerce.number().nonnegative().default(2),
-  SCAN_INTERVAL_MAX_S: z.coerce.number().nonnegative().default(20),
-  /** Simulated customers are 1..CUSTOMER_ID_MAX (the original's ten). */
-  CUSTOMER_ID_MAX: z.coerce.number().int().positive().default(10),
-}).refine((o) => o.SCAN_INTERVAL_MIN_S <= o.SCAN_INTERVAL_MAX_S, {
-  message: 'must not exceed SCAN_INTERVAL_MAX_S',
-  path: ['SCAN_INTERVAL_MIN_S'],
-});
+export const GateEnv = z
+  .object({
+    /** Simulate the sensor (random scans); turn off when a real sensor posts to /scans. */
+    SIMULATE: z.stringbool().default(true),
+    SCAN_INTERVAL_MIN_S: z.coerce.number().nonnegative().default(2),
+    SCAN_INTERVAL_MAX_S: z.coerce.number().nonnegative().default(20),
+    /** Simulated customers are 1..CUSTOMER_ID_MAX (the original's ten). */
+    CUSTOMER_ID_MAX: z.coerce.number().int().positive().default(10),
+  })
+  .refine((o) => o.SCAN_INTERVAL_MIN_S <= o.SCAN_INTERVAL_MAX_S, {
+    message: 'must not exceed SCAN_INTERVAL_MAX_S',
+    path: ['SCAN_INTERVAL_MIN_S'],
+  });
 
 /** A random integer in [min, max], from a random source in [0, 1). */
 export function randomInt(random: () => number, min: number, max: number): number {

@@ -72,7 +72,10 @@ export async function startHttpServer(
     const route = routes[`${req.method} ${path}`];
     if (!route) {
       const known = Object.keys(routes).some((k) => k.endsWith(` ${path}`));
-      return send(res, known ? { status: 405, body: { error: 'method not allowed' } } : { status: 404, body: { error: 'not found' } });
+      return send(
+        res,
+        known ? { status: 405, body: { error: 'method not allowed' } } : { status: 404, body: { error: 'not found' } },
+      );
     }
     void (async () => {
       try {
@@ -86,7 +89,12 @@ export async function startHttpServer(
       } catch (err) {
         const e = toAppError(err);
         log.error({ err: e, path }, 'request failed');
-        send(res, e.retryable ? { status: 503, body: { error: e.message }, headers: { 'retry-after': '1' } } : { status: 500, body: { error: 'internal error' } });
+        send(
+          res,
+          e.retryable
+            ? { status: 503, body: { error: e.message }, headers: { 'retry-after': '1' } }
+            : { status: 500, body: { error: 'internal error' } },
+        );
       }
     })();
   });

@@ -10,7 +10,13 @@ export { runMain, untilSignal } from './lifecycle.js';
 export { createLogger, type Logger } from './logger.js';
 export { createOutbox, type Outbox, type Outgoing } from './outbox.js';
 export { describeIssues, idFromBytes, parseEvent, parseJson, validateEvent, type ParseResult } from './parse.js';
-export { createProductCatalog, loadProductCatalog, PRODUCTS_FILE, type Product, type ProductCatalog } from './products.js';
+export {
+  createProductCatalog,
+  loadProductCatalog,
+  PRODUCTS_FILE,
+  type Product,
+  type ProductCatalog,
+} from './products.js';
 export * as schemas from './schemas.js';
 export type { DeadLetter, ServiceStatus } from './schemas.js';
 export {
@@ -51,3 +57,4 @@ export {
   type ScanEvent,
   type SimulationOptions,
 } from './gate.js';
+export { topicTable } from './docs.js';

@@ -25,6 +25,11 @@ export interface Outbox {
 }
 
 const MAX_IN_FLIGHT = 256;
+/**
+ * Marking rows sent is batched: under DB_SYNCHRONOUS=full every commit is an fsync, and a mark
+ * lost in a crash only means that row is published again (consumers drop it by event_id).
+ */
+const MARK_SENT_EVERY_MS = 50;
 
 /**
  * The transactional outbox: handlers write their outgoing events into SQLite in the same
@@ -48,10 +53,12 @@ export function createOutbox(db: Db, bus: Bus, log: Logger): Outbox {
   let cursor = 0; // highest seq handed to MQTT.js in this connection's lifetime
   let acked: number[] = [];
   let flushScheduled = false;
+  let flushTimer: NodeJS.Timeout | undefined;
   let stopped = false;
 
   function flushAcks(): void {
     flushScheduled = false;
+    clearTimeout(flushTimer);
     const seqs = acked;
     acked = [];
     if (seqs.length === 0 || !db.open) return;
@@ -70,9 +77,10 @@ export function createOutbox(db: Db, bus: Bus, log: Logger): Outbox {
       if (!stopped) log.warn({ err: toAppError(err), seq }, 'outbox publish failed; will retry');
     } else {
       acked.push(seq);
-      if (!flushScheduled) {
+      if (acked.length >= MAX_IN_FLIGHT) flushAcks();
+      else if (!flushScheduled) {
         flushScheduled = true;
-        setImmediate(flushAcks);
+        flushTimer = setTimeout(flushAcks, MARK_SENT_EVERY_MS);
       }
     }
     if (inFlight.size < MAX_IN_FLIGHT / 2) kick();

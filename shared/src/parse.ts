@@ -34,9 +34,7 @@ export function parseJson(bytes: Uint8Array): ParseResult<unknown> {
 
 /** zod issues as one line: `path: message; path: message`. */
 export function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .map((i) => `${i.path.length > 0 ? i.path.join('.') : '(payload)'}: ${i.message}`)
-    .join('; ');
+  return error.issues.map((i) => `${i.path.length > 0 ? i.path.join('.') : '(payload)'}: ${i.message}`).join('; ');
 }
 
 /** Validate a JSON value against an event's schema, filling a missing `event_id`. */

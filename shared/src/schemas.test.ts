@@ -14,16 +14,19 @@ const python = {
 } as const;
 
 describe('event schemas', () => {
-  it.each(Object.entries(python))('accepts the original Python %s payload and derives an event_id', (event, payload) => {
-    const parsed = parseEvent(event as keyof typeof python, bytes(payload));
-    expect(parsed.ok).toBe(true);
-    if (!parsed.ok) return;
-    expect(parsed.value).toMatchObject(payload);
-    expect(parsed.value.event_id).toMatch(/^[0-9a-f-]{36}$/);
-    // The same bytes redelivered get the same id.
-    const again = parseEvent(event as keyof typeof python, bytes(payload));
-    expect(again.ok && again.value.event_id).toBe(parsed.value.event_id);
-  });
+  it.each(Object.entries(python))(
+    'accepts the original Python %s payload and derives an event_id',
+    (event, payload) => {
+      const parsed = parseEvent(event as keyof typeof python, bytes(payload));
+      expect(parsed.ok).toBe(true);
+      if (!parsed.ok) return;
+      expect(parsed.value).toMatchObject(payload);
+      expect(parsed.value.event_id).toMatch(/^[0-9a-f-]{36}$/);
+      // The same bytes redelivered get the same id.
+      const again = parseEvent(event as keyof typeof python, bytes(payload));
+      expect(again.ok && again.value.event_id).toBe(parsed.value.event_id);
+    },
+  );
 
   it('keeps an event_id that was sent', () => {
     const parsed = parseEvent('customer-arrival', bytes({ ...python['customer-arrival'], event_id: 'gate-1:42' }));
@@ -31,14 +34,27 @@ describe('event schemas', () => {
   });
 
   it('accepts our payment-due with amount_cents and refuses one whose amount disagrees', () => {
-    const ok = { event_id: 'p1', departure_event_id: 'd1', timestamp: '2026-01-01T10:00:00Z', customer_id: 1, amount: 12.34, amount_cents: 1234 };
+    const ok = {
+      event_id: 'p1',
+      departure_event_id: 'd1',
+      timestamp: '2026-01-01T10:00:00Z',
+      customer_id: 1,
+      amount: 12.34,
+      amount_cents: 1234,
+    };
     expect(EVENTS['payment-due'].schema.safeParse(ok).success).toBe(true);
     const bad = EVENTS['payment-due'].schema.safeParse({ ...ok, amount: 12.35 });
     expect(bad.success).toBe(false);
   });
 
   it('accepts a display-welcome for an unknown customer (name null)', () => {
-    const ok = { event_id: 'w1', timestamp: '2026-01-01T10:00:00Z', customer_id: 99, name: null, message: 'Welcome to Fresh Frontier!' };
+    const ok = {
+      event_id: 'w1',
+      timestamp: '2026-01-01T10:00:00Z',
+      customer_id: 99,
+      name: null,
+      message: 'Welcome to Fresh Frontier!',
+    };
     expect(EVENTS['display-welcome'].schema.safeParse(ok).success).toBe(true);
   });
 
@@ -60,13 +76,19 @@ describe('event schemas', () => {
   });
 
   it('refuses a departure with a non-integer product id, naming its index', () => {
-    const parsed = parseEvent('customer-departure', bytes({ timestamp: '2026-01-01T10:00:00Z', customer_id: 1, product_ids: [1, 'x'] }));
+    const parsed = parseEvent(
+      'customer-departure',
+      bytes({ timestamp: '2026-01-01T10:00:00Z', customer_id: 1, product_ids: [1, 'x'] }),
+    );
     expect(!parsed.ok && parsed.reason).toMatch(/product_ids\.1/);
   });
 
   it('refuses a basket larger than the limit', () => {
     const product_ids = Array.from({ length: 1001 }, () => 1);
-    const parsed = parseEvent('customer-departure', bytes({ timestamp: '2026-01-01T10:00:00Z', customer_id: 1, product_ids }));
+    const parsed = parseEvent(
+      'customer-departure',
+      bytes({ timestamp: '2026-01-01T10:00:00Z', customer_id: 1, product_ids }),
+    );
     expect(!parsed.ok && parsed.reason).toMatch(/product_ids/);
   });
 
@@ -78,7 +100,10 @@ describe('event schemas', () => {
   });
 
   it('drops a __proto__ key instead of polluting prototypes', () => {
-    const parsed = parseEvent('customer-arrival', Buffer.from('{"timestamp":"2026-01-01T10:00:00Z","customer_id":1,"__proto__":{"polluted":true}}'));
+    const parsed = parseEvent(
+      'customer-arrival',
+      Buffer.from('{"timestamp":"2026-01-01T10:00:00Z","customer_id":1,"__proto__":{"polluted":true}}'),
+    );
     expect(parsed.ok).toBe(true);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(parsed.ok && Object.keys(parsed.value)).not.toContain('__proto__');

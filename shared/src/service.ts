@@ -44,7 +44,11 @@ export async function startConsumingService(
   let subscribed = false;
   const http = await startHttpServer(config, log, {
     routes: opts.httpRoutes?.(db),
-    healthy: health(bus, () => subscribed, () => ({ ...consumer.stats, outboxPending: outbox.pendingCount() })),
+    healthy: health(
+      bus,
+      () => subscribed,
+      () => ({ ...consumer.stats, outboxPending: outbox.pendingCount() }),
+    ),
   }).catch(async (err: unknown) => {
     await bus.client.endAsync(true);
     db.close();
@@ -63,7 +67,8 @@ export async function startConsumingService(
       await bus.pause();
       // Publish what the last handlers committed before saying goodbye; what is left
       // stays in the outbox and goes out at the next start.
-      if (!(await outbox.drain(config.shutdownTimeoutMs))) log.warn({ pending: outbox.pendingCount() }, 'outbox not drained');
+      if (!(await outbox.drain(config.shutdownTimeoutMs)))
+        log.warn({ pending: outbox.pendingCount() }, 'outbox not drained');
       outbox.stop();
       await bus.close();
       db.close();
@@ -80,7 +85,11 @@ export async function startPublishingService(
   const bus = connectBus(config, log);
   const http = await startHttpServer(config, log, {
     routes: opts.httpRoutes(bus),
-    healthy: health(bus, () => true, () => ({})),
+    healthy: health(
+      bus,
+      () => true,
+      () => ({}),
+    ),
   }).catch(async (err: unknown) => {
     await bus.client.endAsync(true);
     throw err;

@@ -10,7 +10,12 @@ const StoreEnv = z.object({
   SERVICES: z
     .string()
     .default(SERVICES.join(','))
-    .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+    .transform((s) =>
+      s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(z.enum(SERVICES)).min(1)),
 });
 
@@ -29,7 +34,10 @@ runMain('store', async (onStopping) => {
     color: pretty && process.env.NO_COLOR === undefined,
   });
   const { hostname, port } = new URL(url);
-  log.info({ url }, `store running; watch it with: mosquitto_sub -h ${hostname} -p ${port || 1883} -v -t '${config.topics.chain}/#'`);
+  log.info(
+    { url },
+    `store running; watch it with: mosquitto_sub -h ${hostname} -p ${port || 1883} -v -t '${config.topics.chain}/#'`,
+  );
   try {
     await untilSignal(log);
   } finally {

@@ -6,7 +6,11 @@ import { backoffDelay, type Logger, type ServiceName } from '@spectrum-grocers/s
 const COLORS = [36, 33, 35, 32, 34, 96];
 
 /** `HELLO_HELPER_HTTP_PORT=9000` sets HTTP_PORT for hello-helper only. */
-export function serviceEnv(service: ServiceName, env: NodeJS.ProcessEnv, base: Record<string, string>): NodeJS.ProcessEnv {
+export function serviceEnv(
+  service: ServiceName,
+  env: NodeJS.ProcessEnv,
+  base: Record<string, string>,
+): NodeJS.ProcessEnv {
   const prefix = `${service.toUpperCase().replaceAll('-', '_')}_`;
   const own = Object.fromEntries(
     Object.entries(env)

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { Aedes } from 'aedes';
 
 export interface EmbeddedTestBroker {
@@ -19,8 +19,8 @@ export async function startAedes(): Promise<EmbeddedTestBroker> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : 0;
-  const sockets = new Set<import('node:net').Socket>();
-  const track = (s: import('node:net').Socket): void => {
+  const sockets = new Set<Socket>();
+  const track = (s: Socket): void => {
     sockets.add(s);
     s.once('close', () => sockets.delete(s));
   };

@@ -15,7 +15,7 @@ export const TEST_BROKERS: ReadonlyArray<{ name: string; skip: boolean; start: (
     skip: false,
     start: async () => {
       const b = await startAedes();
-      return { url: b.url, bounce: async () => (await b.pause(), await b.resume()), close: b.close };
+      return { url: b.url, bounce: async () => (await b.pause(), await b.resume()), close: () => b.close() };
     },
   },
   {
@@ -23,7 +23,7 @@ export const TEST_BROKERS: ReadonlyArray<{ name: string; skip: boolean; start: (
     skip: skipWithoutMosquitto,
     start: async () => {
       const m = await startMosquitto();
-      return { url: m.url, bounce: async () => (await m.stop(), await m.restart()), close: m.dispose };
+      return { url: m.url, bounce: async () => (await m.stop(), await m.restart()), close: () => m.dispose() };
     },
   },
 ];

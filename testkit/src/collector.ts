@@ -20,7 +20,11 @@ export interface Collector {
 }
 
 /** An MQTT client that records everything on `filters` (QoS 1, clean session). */
-export async function collect(url: string, filters: string | string[], opts: mqtt.IClientOptions = {}): Promise<Collector> {
+export async function collect(
+  url: string,
+  filters: string | string[],
+  opts: mqtt.IClientOptions = {},
+): Promise<Collector> {
   const client = await mqtt.connectAsync(url, { clean: true, reconnectPeriod: 200, ...opts });
   const messages: Received[] = [];
   client.on('message', (topic, payload, packet) => {
@@ -33,7 +37,11 @@ export async function collect(url: string, filters: string | string[], opts: mqt
     messages,
     on,
     waitFor: (topic, count = 1, timeoutMs = 10_000) =>
-      waitUntil(() => (on(topic).length >= count ? on(topic) : undefined), `${count} message(s) on ${topic}`, timeoutMs),
+      waitUntil(
+        () => (on(topic).length >= count ? on(topic) : undefined),
+        `${count} message(s) on ${topic}`,
+        timeoutMs,
+      ),
     async publish(topic, payload, o = {}) {
       const body = typeof payload === 'string' || Buffer.isBuffer(payload) ? payload : JSON.stringify(payload);
       await client.publishAsync(topic, body, { qos: 1, retain: o.retain ?? false });

@@ -28,7 +28,8 @@ export const skipWithoutMosquitto = findMosquitto() === undefined && !process.en
 
 /** The project's config with its listeners moved to free loopback ports and its data to `dataDir`. */
 export function rewriteConfig(conf: string, opts: { port: number; wsPort: number; dataDir: string }): string {
-  const dropped = /^\s*(listener|protocol|persistence_location|log_dest|password_file|acl_file|cafile|certfile|keyfile|require_certificate)\b/;
+  const dropped =
+    /^\s*(listener|protocol|persistence_location|log_dest|password_file|acl_file|cafile|certfile|keyfile|require_certificate)\b/;
   const kept = conf.split('\n').filter((line) => !dropped.test(line));
   return [
     ...kept,

@@ -11,7 +11,9 @@ runMain(SERVICE, (onStopping) =>
       schema: SCHEMA,
       routes: ({ db, config, log }) => {
         seedCustomers(db);
-        return { 'customer-arrival': createArrivalHandler({ db, clock: () => new Date(), topics: config.topics, log }) };
+        return {
+          'customer-arrival': createArrivalHandler({ db, clock: () => new Date(), topics: config.topics, log }),
+        };
       },
     },
     onStopping,

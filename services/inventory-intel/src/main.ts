@@ -11,7 +11,9 @@ runMain(SERVICE, (onStopping) =>
       schema: SCHEMA,
       routes: ({ db, config, log }) => {
         seedStock(db, loadProductCatalog());
-        return { 'customer-departure': createDepartureHandler({ db, clock: () => new Date(), topics: config.topics, log }) };
+        return {
+          'customer-departure': createDepartureHandler({ db, clock: () => new Date(), topics: config.topics, log }),
+        };
       },
       httpRoutes: (db) => ({ 'GET /stock': () => ({ status: 200, body: readStock(db) }) }),
     },

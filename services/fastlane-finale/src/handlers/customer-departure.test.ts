@@ -46,7 +46,9 @@ describe('fastlane-finale: customer-departure', () => {
       amount: cents / 100,
       amount_cents: cents,
     });
-    expect(store.db.prepare('SELECT amount_cents, item_count FROM bills').all()).toEqual([{ amount_cents: cents, item_count: 3 }]);
+    expect(store.db.prepare('SELECT amount_cents, item_count FROM bills').all()).toEqual([
+      { amount_cents: cents, item_count: 3 },
+    ]);
   });
 
   it('derives the payment id from the departure id, so a redelivery cannot mint a second payment', () => {

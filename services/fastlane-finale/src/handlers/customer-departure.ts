@@ -66,8 +66,18 @@ export function createDepartureHandler({ db, catalog, clock, topics, log }: Deps
       amount: cents / 100,
       amount_cents: cents,
     };
-    insertBill.run(payment.event_id, departure.event_id, departure.customer_id, cents, departure.product_ids.length, payment.timestamp);
-    log.info({ customerId: departure.customer_id, amountCents: cents }, `Payment due for customer ${departure.customer_id}: $${(cents / 100).toFixed(2)}`);
+    insertBill.run(
+      payment.event_id,
+      departure.event_id,
+      departure.customer_id,
+      cents,
+      departure.product_ids.length,
+      payment.timestamp,
+    );
+    log.info(
+      { customerId: departure.customer_id, amountCents: cents },
+      `Payment due for customer ${departure.customer_id}: $${(cents / 100).toFixed(2)}`,
+    );
     return [{ topic: eventTopic(topics, 'payment-due'), eventId: payment.event_id, payload: payment }];
   };
 }

@@ -4,7 +4,7 @@ import { simulatedDeparture } from './departure.js';
 
 /** A repeatable random source: the same sequence of numbers in [0, 1) every run. */
 function seeded(seed: number): () => number {
-  return () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  return () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
 }
 
 describe('gateexit-guardian: simulated departure', () => {

@@ -10,7 +10,11 @@ export interface BasketShape {
  * A simulated exit scan, as in the original: a random customer and 1..maxItems random
  * products (a product may appear more than once: two cartons of milk are two scans).
  */
-export function simulatedDeparture(now: Date, random: () => number, shape: BasketShape): WireEvent<'customer-departure'> {
+export function simulatedDeparture(
+  now: Date,
+  random: () => number,
+  shape: BasketShape,
+): WireEvent<'customer-departure'> {
   const count = randomInt(random, 1, shape.maxItems);
   return {
     timestamp: now.toISOString(),

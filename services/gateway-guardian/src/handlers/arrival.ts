@@ -1,6 +1,10 @@
 import { randomInt, type WireEvent } from '@spectrum-grocers/shared';
 
 /** A simulated card scan at the entrance: a random customer 1..maxCustomerId, as in the original. */
-export function simulatedArrival(now: Date, random: () => number, maxCustomerId: number): WireEvent<'customer-arrival'> {
+export function simulatedArrival(
+  now: Date,
+  random: () => number,
+  maxCustomerId: number,
+): WireEvent<'customer-arrival'> {
   return { timestamp: now.toISOString(), customer_id: randomInt(random, 1, maxCustomerId) };
 }

@@ -34,7 +34,12 @@ describe('inventory-intel: customer-departure', () => {
   });
 
   it('takes one off the shelf per product occurrence', () => {
-    expect(countItems([3, 3, 5])).toEqual(new Map([[3, 2], [5, 1]]));
+    expect(countItems([3, 3, 5])).toEqual(
+      new Map([
+        [3, 2],
+        [5, 1],
+      ]),
+    );
     handle(departure([3, 3, 5]));
     expect(stockOf(3)).toBe(catalog.get(3)!.starting_stock - 2);
     expect(stockOf(5)).toBe(catalog.get(5)!.starting_stock - 1);
@@ -43,17 +48,21 @@ describe('inventory-intel: customer-departure', () => {
   it('raises one restock-alert when a product crosses below its threshold, and none after', () => {
     const p = catalog.get(7)!;
     const toThreshold = p.starting_stock - p.restock_threshold; // leaves exactly the threshold
-    expect(handle(departure(Array(toThreshold).fill(7)))).toEqual([]);
+    expect(handle(departure(Array<number>(toThreshold).fill(7)))).toEqual([]);
     const [alert, ...rest] = handle(departure([7]));
     expect(rest).toEqual([]);
     expect(alert!.topic).toBe('spectrum-grocers/test-store/restock-alert');
-    expect(alert!.payload).toMatchObject({ item_id: 7, quantity: p.restock_threshold - 1, threshold: p.restock_threshold });
+    expect(alert!.payload).toMatchObject({
+      item_id: 7,
+      quantity: p.restock_threshold - 1,
+      threshold: p.restock_threshold,
+    });
     expect(handle(departure([7]))).toEqual([]);
   });
 
   it('never goes below zero, and says nothing more once empty', () => {
     const p = catalog.get(9)!;
-    handle(departure(Array(p.starting_stock + 5).fill(9)));
+    handle(departure(Array<number>(p.starting_stock + 5).fill(9)));
     expect(stockOf(9)).toBe(0);
     expect(handle(departure([9]))).toEqual([]);
     expect(stockOf(9)).toBe(0);

@@ -69,13 +69,17 @@ export function createDepartureHandler({ db, clock, topics, log }: Deps): EventH
     const counts = countItems(departure.product_ids);
     const rows = new Map([...counts.keys()].map((id) => [id, select.get(id)]));
     const unknown = [...rows].filter(([, row]) => row === undefined).map(([id]) => id);
-    if (unknown.length > 0) throw new AppError('UNKNOWN_PRODUCT', `product_ids not in the catalog: ${unknown.join(', ')}`);
+    if (unknown.length > 0)
+      throw new AppError('UNKNOWN_PRODUCT', `product_ids not in the catalog: ${unknown.join(', ')}`);
     const alerts: Outgoing[] = [];
     for (const [id, taken] of counts) {
       const { quantity, threshold } = rows.get(id)!;
       const left = Math.max(0, quantity - taken);
       if (taken > quantity) {
-        log.warn({ productId: id, stock: quantity, taken, eventId: departure.event_id }, 'stock anomaly: more taken than in stock; clamped at 0');
+        log.warn(
+          { productId: id, stock: quantity, taken, eventId: departure.event_id },
+          'stock anomaly: more taken than in stock; clamped at 0',
+        );
       }
       update.run(left, id);
       if (quantity >= threshold && left < threshold) {
@@ -90,7 +94,10 @@ export function createDepartureHandler({ db, clock, topics, log }: Deps): EventH
         alerts.push({ topic: eventTopic(topics, 'restock-alert'), eventId: alert.event_id, payload: alert });
       }
     }
-    log.info({ customerId: departure.customer_id, items: departure.product_ids.length }, `Inventory updated for customer ${departure.customer_id}.`);
+    log.info(
+      { customerId: departure.customer_id, items: departure.product_ids.length },
+      `Inventory updated for customer ${departure.customer_id}.`,
+    );
     return alerts;
   };
 }

@@ -1,0 +1,135 @@
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { eventTopic, SERVICES, type ServiceName } from '@spectrum-grocers/shared';
+import {
+  collect,
+  freePort,
+  repoPath,
+  skipWithoutMosquitto,
+  spawnService,
+  startMosquitto,
+  tempDir,
+  waitUntil,
+  type Collector,
+  type Mosquitto,
+  type ServiceProcess,
+} from '@spectrum-grocers/testkit';
+import { getJson, postJson } from './harness.js';
+
+interface ComposeService {
+  image?: string;
+  build?: { context: string; dockerfile: string };
+  environment?: Record<string, string>;
+  volumes?: string[];
+  healthcheck?: { test: string[] };
+  restart?: string;
+  depends_on?: Record<string, { condition: string }>;
+  networks?: string[];
+}
+interface Compose {
+  services: Record<string, ComposeService>;
+  volumes: Record<string, unknown>;
+  networks: Record<string, { name?: string }>;
+}
+
+const compose = parse(readFileSync(repoPath('docker-compose.yaml'), 'utf8')) as Compose;
+const BROKER = 'message-mediator-broker';
+
+describe('docker-compose.yaml', () => {
+  it('runs Mosquitto and the five services on the seed network', () => {
+    expect(Object.keys(compose.services).sort()).toEqual([BROKER, ...SERVICES].sort());
+    expect(compose.networks['fresh-frontier-network']?.name).toBe('fresh-frontier-network');
+    for (const svc of Object.values(compose.services)) expect(svc.networks).toEqual(['fresh-frontier-network']);
+  });
+
+  it('gives every container a named volume, a healthcheck and a restart policy', () => {
+    for (const [name, svc] of Object.entries(compose.services)) {
+      const named = (svc.volumes ?? []).filter((v) => !v.startsWith('.')).map((v) => v.split(':')[0]!);
+      expect(named.length, name).toBeGreaterThan(0);
+      for (const v of named) expect(compose.volumes, name).toHaveProperty(v);
+      expect(svc.healthcheck?.test.length, name).toBeGreaterThan(0);
+      expect(svc.restart, name).toBe('unless-stopped');
+    }
+  });
+
+  it("mounts the project's Mosquitto config and builds each service from its own Dockerfile", () => {
+    expect(compose.services[BROKER]!.volumes).toContain('./broker/mosquitto.conf:/mosquitto/config/mosquitto.conf:ro');
+    for (const s of SERVICES) {
+      expect(compose.services[s]!.build).toEqual({ context: '.', dockerfile: `services/${s}/Dockerfile` });
+      expect(compose.services[s]!.depends_on).toEqual({ [BROKER]: { condition: 'service_healthy' } });
+      // The healthcheck asks the port the service listens on.
+      expect(compose.services[s]!.healthcheck!.test.join(' ')).toContain(
+        `:${compose.services[s]!.environment!.HTTP_PORT}/healthz`,
+      );
+    }
+  });
+});
+
+/**
+ * Each service's built output with exactly the environment compose gives it. Three things
+ * differ because one host stands in for a network of containers: the broker's host name is
+ * 127.0.0.1 (on a free port), DATA_DIR is a temp directory per service, and HTTP_PORT is free.
+ */
+describe.skipIf(skipWithoutMosquitto)('docker-compose.yaml environment, run as processes against Mosquitto', () => {
+  let mosquitto: Mosquitto;
+  let watcher: Collector;
+  const data = tempDir('ff-compose-');
+  const procs = {} as Record<ServiceName, ServiceProcess>;
+  const ports = {} as Record<ServiceName, number>;
+  const env = (s: ServiceName) => compose.services[s]!.environment!;
+  const root = { chain: env('fastlane-finale').CHAIN!, store: env('fastlane-finale').STORE! };
+
+  beforeAll(async () => {
+    const confMount = compose.services[BROKER]!.volumes!.find((v) => v.endsWith('/mosquitto.conf:ro'))!;
+    mosquitto = await startMosquitto({ confPath: repoPath(confMount.split(':')[0]!.replace(/^\.\//, '')) });
+    watcher = await collect(mosquitto.url, `${root.chain}/${root.store}/#`);
+    for (const s of SERVICES) {
+      ports[s] = await freePort();
+      const given = env(s);
+      expect(given.MQTT_URL).toBe(`mqtt://${BROKER}:1883`);
+      procs[s] = spawnService(s, {
+        ...given,
+        MQTT_URL: given.MQTT_URL!.replace(`//${BROKER}:1883`, `//127.0.0.1:${mosquitto.port}`),
+        DATA_DIR: `${data.path}/${s}`,
+        HTTP_PORT: String(ports[s]),
+      });
+    }
+    await Promise.all(SERVICES.map((s) => procs[s].waitForLog('connected to broker')));
+  });
+  afterAll(async () => {
+    await Promise.all(SERVICES.map((s) => procs[s]?.stop('SIGTERM')));
+    await watcher?.close();
+    await mosquitto?.dispose();
+    data.remove();
+  });
+
+  it('reports every service healthy on the port its healthcheck asks', async () => {
+    for (const s of SERVICES) {
+      await waitUntil(async () => (await fetch(`http://127.0.0.1:${ports[s]}/healthz`)).status === 200, `${s} healthy`);
+    }
+  });
+
+  it('welcomes, bills and restocks with the compose environment', async () => {
+    const arrival = await postJson(`http://127.0.0.1:${ports['gateway-guardian']}/scans`, { customer_id: 2 });
+    expect(arrival.status).toBe(202);
+    const departure = await postJson(`http://127.0.0.1:${ports['gateexit-guardian']}/scans`, {
+      customer_id: 2,
+      product_ids: [1, 2],
+    });
+    expect(departure.status).toBe(202);
+    await waitUntil(
+      () => watcher.on(eventTopic(root, 'display-welcome')).find((m) => m.json().name === 'Alice'),
+      'the welcome for Alice',
+    );
+    await waitUntil(
+      () =>
+        watcher
+          .on(eventTopic(root, 'payment-due'))
+          .find((m) => m.json().departure_event_id === departure.body.event_id),
+      'the payment',
+    );
+    const stock = await getJson<Array<{ product_id: number }>>(`http://127.0.0.1:${ports['inventory-intel']}/stock`);
+    expect(stock).toHaveLength(100);
+  });
+});

@@ -17,7 +17,9 @@ const WINDOW = 1000; // departures in flight to the broker at once
 const SYNCS = (process.env.BENCH_SYNC ?? 'full,normal').split(',') as Array<'full' | 'normal'>;
 
 function rssMb(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('VmRSS:'));
   return Math.round(Number(line?.replace(/\D+/g, '') ?? 0) / 1024);
 }
 
@@ -75,7 +77,12 @@ async function run(sync: 'full' | 'normal') {
     await Promise.all(procs.map((p) => p.waitForLog('"msg":"subscribed"')));
     const topic = eventTopic(root, 'customer-departure');
     const departure = (i: number, phase: string) =>
-      JSON.stringify({ event_id: `${phase}-${i}`, timestamp: new Date().toISOString(), customer_id: 1 + (i % 10), product_ids: [1 + (i % 100), 1 + ((i * 7) % 100), 1 + ((i * 13) % 100)] });
+      JSON.stringify({
+        event_id: `${phase}-${i}`,
+        timestamp: new Date().toISOString(),
+        customer_id: 1 + (i % 10),
+        product_ids: [1 + (i % 100), 1 + ((i * 7) % 100), 1 + ((i * 13) % 100)],
+      });
 
     // Throughput: publish COUNT departures as fast as the broker acknowledges them.
     const t0 = performance.now();
@@ -128,5 +135,7 @@ async function run(sync: 'full' | 'normal') {
 
 const results = [];
 for (const sync of SYNCS) results.push(await run(sync));
-console.log(`\nFresh Frontier benchmark: departure → payment-due through Mosquitto (${SERVICES.length} services; inventory-intel and fastlane-finale running)`);
+console.log(
+  `\nFresh Frontier benchmark: departure → payment-due through Mosquitto (${SERVICES.length} services; inventory-intel and fastlane-finale running)`,
+);
 console.table(results.map((r) => ({ ...r, rssMb: JSON.stringify(r.rssMb) })));

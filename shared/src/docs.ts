@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import { EVENTS, EVENT_NAMES, type TopicRoot } from './topics.js';
 
 function fieldsOf(schema: z.ZodType): { required: string[]; optional: string[] } {

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -58,10 +59,7 @@ describe('docker-compose.yaml', () => {
     for (const s of SERVICES) {
       expect(compose.services[s]!.build).toEqual({ context: '.', dockerfile: `services/${s}/Dockerfile` });
       expect(compose.services[s]!.depends_on).toEqual({ [BROKER]: { condition: 'service_healthy' } });
-      // The healthcheck asks the port the service listens on.
-      expect(compose.services[s]!.healthcheck!.test.join(' ')).toContain(
-        `:${compose.services[s]!.environment!.HTTP_PORT}/healthz`,
-      );
+      expect(compose.services[s]!.healthcheck!.test).toEqual(['CMD', 'node', 'dist/healthcheck.js']);
     }
   });
 });
@@ -104,10 +102,24 @@ describe.skipIf(skipWithoutMosquitto)('docker-compose.yaml environment, run as p
     data.remove();
   });
 
-  it('reports every service healthy on the port its healthcheck asks', async () => {
+  it("passes every service's container healthcheck, run with the same environment", async () => {
     for (const s of SERVICES) {
-      await waitUntil(async () => (await fetch(`http://127.0.0.1:${ports[s]}/healthz`)).status === 200, `${s} healthy`);
+      const check = () =>
+        new Promise<number | null>((resolve) => {
+          const child = spawn(process.execPath, [repoPath(`services/${s}/dist/healthcheck.js`)], {
+            env: { ...env(s), HTTP_PORT: String(ports[s]) },
+          });
+          child.once('exit', resolve);
+        });
+      await waitUntil(async () => (await check()) === 0, `${s} healthcheck to pass`);
     }
+  });
+
+  it('fails the healthcheck of a service that is not there', async () => {
+    const child = spawn(process.execPath, [repoPath('services/hello-helper/dist/healthcheck.js')], {
+      env: { HTTP_PORT: String(await freePort()) },
+    });
+    expect(await new Promise((resolve) => child.once('exit', resolve))).toBe(1);
   });
 
   it('welcomes, bills and restocks with the compose environment', async () => {

@@ -58,3 +58,4 @@ export {
   type SimulationOptions,
 } from './gate.js';
 export { topicTable } from './docs.js';
+export { runHealthcheck } from './healthcheck.js';

@@ -67,7 +67,8 @@ describe('docker-compose.yaml', () => {
 /**
  * Each service's built output with exactly the environment compose gives it. Three things
  * differ because one host stands in for a network of containers: the broker's host name is
- * 127.0.0.1 (on a free port), DATA_DIR is a temp directory per service, and HTTP_PORT is free.
+ * 127.0.0.1 (on a free port), DATA_DIR is a temp directory per service, and HTTP_PORT is 0
+ * (the port bound is read from the service's log).
  */
 describe.skipIf(skipWithoutMosquitto)('docker-compose.yaml environment, run as processes against Mosquitto', () => {
   let mosquitto: Mosquitto;
@@ -83,15 +84,15 @@ describe.skipIf(skipWithoutMosquitto)('docker-compose.yaml environment, run as p
     mosquitto = await startMosquitto({ confPath: repoPath(confMount.split(':')[0]!.replace(/^\.\//, '')) });
     watcher = await collect(mosquitto.url, `${root.chain}/${root.store}/#`);
     for (const s of SERVICES) {
-      ports[s] = await freePort();
       const given = env(s);
       expect(given.MQTT_URL).toBe(`mqtt://${BROKER}:1883`);
       procs[s] = spawnService(s, {
         ...given,
         MQTT_URL: given.MQTT_URL!.replace(`//${BROKER}:1883`, `//127.0.0.1:${mosquitto.port}`),
         DATA_DIR: `${data.path}/${s}`,
-        HTTP_PORT: String(ports[s]),
+        HTTP_PORT: '0',
       });
+      ports[s] = await procs[s].httpPort();
     }
     await Promise.all(SERVICES.map((s) => procs[s].waitForLog('connected to broker')));
   });

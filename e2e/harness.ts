@@ -1,5 +1,5 @@
 import { SERVICES, type ServiceName } from '@spectrum-grocers/shared';
-import { freePort, spawnService, tempDir, type ServiceProcess } from '@spectrum-grocers/testkit';
+import { spawnService, tempDir, type ServiceProcess } from '@spectrum-grocers/testkit';
 
 export interface RunningStore {
   readonly services: Record<ServiceName, ServiceProcess>;
@@ -22,25 +22,33 @@ export async function startStore(
   const ports = {} as Record<ServiceName, number>;
   const services = {} as Record<ServiceName, ServiceProcess>;
   for (const name of SERVICES) {
-    ports[name] = await freePort();
     services[name] = spawnService(name, {
       MQTT_URL: brokerUrl,
       STORE: store,
       DATA_DIR: data.path,
       SIMULATE: 'false',
       HTTP_HOST: '127.0.0.1',
-      HTTP_PORT: String(ports[name]),
+      HTTP_PORT: '0',
       MQTT_RECONNECT_MIN_MS: '100',
       MQTT_RECONNECT_MAX_MS: '1000',
       DB_SYNCHRONOUS: 'normal',
       ...env,
     });
   }
-  await Promise.all(
-    SERVICES.map((name) =>
-      services[name].waitForLog(name.endsWith('guardian') ? 'connected to broker' : '"msg":"subscribed"'),
-    ),
-  );
+  const kill = () => Promise.all(SERVICES.map((name) => services[name].stop('SIGKILL')));
+  try {
+    for (const name of SERVICES) ports[name] = await services[name].httpPort();
+    await Promise.all(
+      SERVICES.map((name) =>
+        services[name].waitForLog(name.endsWith('guardian') ? 'connected to broker' : '"msg":"subscribed"'),
+      ),
+    );
+  } catch (err) {
+    // Never leave a half-started store behind.
+    await kill();
+    data.remove();
+    throw err;
+  }
   const stop = async () => {
     const codes = await Promise.all(
       SERVICES.map(async (name) => [name, await services[name].stop('SIGTERM')] as const),
@@ -54,7 +62,7 @@ export async function startStore(
     url: (service, path) => `http://127.0.0.1:${ports[service]}${path}`,
     stop,
     async dispose() {
-      await Promise.all(SERVICES.map((name) => services[name].stop('SIGKILL')));
+      await kill();
       data.remove();
     },
   };

@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { eventTopic, SERVICES, type ServiceName } from '@spectrum-grocers/shared';
-import { collect, freePort, spawnService, startMosquitto, tempDir, waitUntil } from '@spectrum-grocers/testkit';
+import { collect, spawnService, startMosquitto, tempDir, waitUntil } from '@spectrum-grocers/testkit';
 
 const COUNT = Number(process.env.BENCH_COUNT ?? 20_000);
 const RATE = Number(process.env.BENCH_RATE ?? 1000);
@@ -50,14 +50,13 @@ async function run(sync: 'full' | 'normal') {
   const procs = [];
   const ports: number[] = [];
   for (const name of consumers) {
-    ports.push(await freePort());
     procs.push(
       spawnService(name, {
         MQTT_URL: mosquitto.url,
         STORE: store,
         DATA_DIR: data.path,
         HTTP_HOST: '127.0.0.1',
-        HTTP_PORT: String(ports.at(-1)),
+        HTTP_PORT: '0',
         DB_SYNCHRONOUS: sync,
         LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
       }),
@@ -74,6 +73,7 @@ async function run(sync: 'full' | 'normal') {
     if (t0 !== undefined) latencies.push(performance.now() - t0);
   });
   try {
+    for (const p of procs) ports.push(await p.httpPort());
     await Promise.all(procs.map((p) => p.waitForLog('"msg":"subscribed"')));
     const topic = eventTopic(root, 'customer-departure');
     const departure = (i: number, phase: string) =>

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, chmodSync, constants, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { freePort, waitForPort } from './ports.js';
+import { freePort, waitUntil } from './ports.js';
 import { repoPath } from './paths.js';
 
 /** Debian installs the broker in /usr/sbin, which is not on every PATH. */
@@ -62,26 +62,43 @@ export interface Mosquitto {
 export async function startMosquitto(opts: { confPath?: string; extraConfig?: string } = {}): Promise<Mosquitto> {
   const bin = findMosquitto();
   if (!bin) throw new Error('mosquitto is not installed (Debian: apt-get install mosquitto mosquitto-clients)');
-  const [port, wsPort] = [await freePort(), await freePort()];
   const dataDir = mkdtempSync(join(tmpdir(), 'ff-mosquitto-'));
   // Started as root, Mosquitto drops to the `mosquitto` user before it writes its database.
   chmodSync(dataDir, 0o777);
   const confFile = join(dataDir, 'mosquitto.conf');
   const base = readFileSync(opts.confPath ?? repoPath('broker/mosquitto.conf'), 'utf8');
-  writeFileSync(confFile, rewriteConfig(base, { port, wsPort, dataDir }) + (opts.extraConfig ?? ''));
 
   let child: ChildProcess | undefined;
   let log = '';
+  /** Start and wait for "running", which Mosquitto logs once every listener is bound. */
   async function launch(): Promise<void> {
     const proc = spawn(bin!, ['-c', confFile], { stdio: ['ignore', 'pipe', 'pipe'] });
     child = proc;
+    const from = log.length;
     proc.stdout.on('data', (d: Buffer) => (log += d.toString()));
     proc.stderr.on('data', (d: Buffer) => (log += d.toString()));
-    const exited = new Promise<never>((_, reject) =>
-      proc.once('exit', (code) => reject(new Error(`mosquitto exited with ${code}:\n${log}`))),
-    );
-    await Promise.race([waitForPort(port), exited]);
-    exited.catch(() => undefined);
+    await waitUntil(() => {
+      if (proc.exitCode !== null) throw new Error(`mosquitto exited with ${proc.exitCode}:\n${log.slice(from)}`);
+      return / running$/m.test(log.slice(from));
+    }, 'mosquitto to start');
+  }
+
+  // Ports are picked free but not held; another test may take one first, so try again.
+  let port = 0;
+  for (let attempt = 1; ; attempt++) {
+    port = await freePort();
+    const wsPort = await freePort();
+    writeFileSync(confFile, rewriteConfig(base, { port, wsPort, dataDir }) + (opts.extraConfig ?? ''));
+    try {
+      await launch();
+      break;
+    } catch (err) {
+      if (attempt >= 5 || !/Address already in use/.test(String(err))) {
+        child?.kill('SIGKILL');
+        rmSync(dataDir, { recursive: true, force: true });
+        throw err;
+      }
+    }
   }
   async function stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     const proc = child;
@@ -93,7 +110,6 @@ export async function startMosquitto(opts: { confPath?: string; extraConfig?: st
     await gone;
     clearTimeout(timer);
   }
-  await launch();
   return {
     port,
     url: `mqtt://127.0.0.1:${port}`,

@@ -8,6 +8,8 @@ export interface ServiceProcess {
   output(): string;
   /** Wait for a log line containing `text`. */
   waitForLog(text: string, timeoutMs?: number): Promise<void>;
+  /** The port its HTTP server bound (start it with HTTP_PORT=0), read from its JSON log. */
+  httpPort(timeoutMs?: number): Promise<number>;
   /** Send `signal` and resolve with the exit code (null when killed by a signal). */
   stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<number | null>;
 }
@@ -42,6 +44,19 @@ export function spawnService(name: string, env: Record<string, string>): Service
       await waitUntil(() => out.includes(text) || child.exitCode !== null, `${name} to log "${text}"`, timeoutMs);
       if (!out.includes(text)) throw new Error(`${name} exited (${child.exitCode}) before logging "${text}":\n${out}`);
     },
+    httpPort: (timeoutMs = 15_000) =>
+      waitUntil(
+        () => {
+          for (const line of out.split('\n')) {
+            if (!line.includes('"msg":"http server listening"')) continue;
+            return (JSON.parse(line) as { port: number }).port;
+          }
+          if (child.exitCode !== null) throw new Error(`${name} exited (${child.exitCode}):\n${out}`);
+          return undefined;
+        },
+        `${name} to listen on HTTP`,
+        timeoutMs,
+      ),
     async stop(signal = 'SIGTERM', timeoutMs = 10_000) {
       if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
       child.kill(signal);

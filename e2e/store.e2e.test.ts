@@ -3,6 +3,7 @@ import { deadLetterTopic, eventTopic, loadProductCatalog, SERVICES, statusTopic 
 import {
   collect,
   skipWithoutMosquitto,
+  spawnService,
   startMosquitto,
   waitUntil,
   type Collector,
@@ -46,7 +47,7 @@ describe.skipIf(skipWithoutMosquitto)('the store end to end: five service proces
       'the welcome',
     );
     expect(welcome.json()).toMatchObject({ name: 'Dave', message: 'Welcome, Dave' });
-    expect(store.services['hello-helper'].output()).toContain('Welcome, Dave');
+    await store.services['hello-helper'].waitForLog('Welcome, Dave');
   });
 
   it('bills a departure at the catalog price and takes the items off the shelves', async () => {
@@ -112,6 +113,23 @@ describe.skipIf(skipWithoutMosquitto)('the store end to end: five service proces
       expect(letters[0]!.json().reason).toMatch(/not valid JSON/);
       expect(letters[1]!.json().reason).toMatch(/UNKNOWN_PRODUCT.*999/);
     }
+  });
+
+  it('stops a gate promptly on SIGTERM while its simulated sensor is scanning', async () => {
+    const gate = spawnService('gateexit-guardian', {
+      MQTT_URL: mosquitto.url,
+      STORE: root.store,
+      MQTT_CLIENT_ID: `${root.store}-second-exit-gate`,
+      HTTP_HOST: '127.0.0.1',
+      HTTP_PORT: '0',
+      SIMULATE: 'true',
+      SCAN_INTERVAL_MIN_S: '0.01',
+      SCAN_INTERVAL_MAX_S: '0.05',
+    });
+    await waitUntil(() => gate.output().split('"msg":"Pub to').length > 5, 'five simulated scans');
+    const started = Date.now();
+    expect(await gate.stop('SIGTERM')).toBe(0);
+    expect(Date.now() - started).toBeLessThan(3000);
   });
 
   it('stops every service with exit code 0 on SIGTERM and leaves its status offline', async () => {

@@ -3,6 +3,8 @@ import { AppError } from './errors.js';
 /** Resolve after `ms`, or at once when `signal` aborts. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
+    // An already-aborted signal never fires 'abort' again: without this check the wait runs in full.
+    if (signal?.aborted) return resolve();
     const timer = setTimeout(done, ms);
     function done(): void {
       clearTimeout(timer);

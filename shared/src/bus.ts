@@ -71,6 +71,7 @@ export function connectBus(config: BaseConfig, log: Logger): Bus {
   let attempt = 0;
   let reconnectTimer: NodeJS.Timeout | undefined;
   let inFlight: Promise<void> = Promise.resolve();
+  let route: MessageHandler | undefined;
   let markReady: () => void = () => {};
   const ready = new Promise<void>((resolve) => (markReady = resolve));
   const status = statusTopic(config.topics, config.service);
@@ -113,7 +114,6 @@ export function connectBus(config: BaseConfig, log: Logger): Bus {
       },
     );
   };
-  let route: MessageHandler | undefined;
 
   log.info({ url: config.mqtt.url, clientId: config.mqtt.clientId }, 'connecting to broker');
   client.connect();

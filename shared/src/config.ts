@@ -34,6 +34,8 @@ export const BaseEnv = z.object({
   HTTP_HOST: z.string().min(1).default('0.0.0.0'),
   HTTP_PORT: port.optional(),
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(5000),
+  /** Set by `pnpm start`: stdin closing (the launcher gone) stops the service. */
+  EXIT_ON_STDIN_CLOSE: z.stringbool().default(false),
 });
 
 export interface BaseConfig {
@@ -57,6 +59,7 @@ export interface BaseConfig {
   readonly log: { readonly level: string; readonly format: 'json' | 'pretty' };
   readonly http: { readonly host: string; readonly port: number };
   readonly shutdownTimeoutMs: number;
+  readonly exitOnStdinClose: boolean;
 }
 
 export type Config<O extends z.ZodObject = z.ZodObject<Record<string, never>>> = BaseConfig & {
@@ -123,6 +126,7 @@ export function loadConfig<O extends z.ZodObject = z.ZodObject<Record<string, ne
     log: { level: e.LOG_LEVEL, format: resolveLogFormat(e.LOG_FORMAT) },
     http: { host: e.HTTP_HOST, port: e.HTTP_PORT ?? opts.defaultHttpPort },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    exitOnStdinClose: e.EXIT_ON_STDIN_CLOSE,
     options: own.data as z.output<O>,
   });
 }

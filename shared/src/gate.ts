@@ -140,7 +140,7 @@ export async function runGate<E extends ScanEvent, O extends typeof GateEnv>(
       })
     : Promise.resolve();
   try {
-    await untilSignal(log);
+    await untilSignal(log, { exitOnStdinClose: config.exitOnStdinClose });
   } finally {
     onStopping();
     stopSimulation.abort();

@@ -7,7 +7,7 @@ export { AppError, ERROR_CODES, toAppError, type ErrorCode } from './errors.js';
 export { startHttpServer, MAX_BODY_BYTES, type HttpReply, type HttpServer, type Route } from './http.js';
 export { deriveEventId, newEventId } from './ids.js';
 export { runMain, untilSignal } from './lifecycle.js';
-export { createLogger, type Logger } from './logger.js';
+export { createLogger, stdoutWriter, type Logger } from './logger.js';
 export { createOutbox, type Outbox, type Outgoing } from './outbox.js';
 export { describeIssues, idFromBytes, parseEvent, parseJson, validateEvent, type ParseResult } from './parse.js';
 export {

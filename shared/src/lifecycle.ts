@@ -1,7 +1,20 @@
 import type { Logger } from './logger.js';
 
-/** Resolves on the first SIGTERM or SIGINT; a second one exits at once. */
-export function untilSignal(log: Logger): Promise<NodeJS.Signals> {
+/**
+ * Resolves on the first SIGTERM or SIGINT; a second one exits at once. Under a supervisor that
+ * sets EXIT_ON_STDIN_CLOSE=true (`pnpm start`), the end of stdin counts as SIGTERM: the
+ * supervisor's end closes that pipe however it died, even by SIGKILL, so no service outlives it.
+ */
+export function untilSignal(log: Logger, opts: { exitOnStdinClose?: boolean } = {}): Promise<NodeJS.Signals> {
+  if (opts.exitOnStdinClose) {
+    process.stdin.once('close', () => {
+      // Whoever read our stdout is gone too: a sync log write to that socket can spin forever
+      // on EAGAIN in pino's writer, blocking the shutdown itself. Nobody is listening; go quiet.
+      log.level = 'silent';
+      process.kill(process.pid, 'SIGTERM');
+    });
+    process.stdin.resume();
+  }
   return new Promise((resolve) => {
     const onSignal = (signal: NodeJS.Signals): void => {
       log.info({ signal }, 'shutting down');

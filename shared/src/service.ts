@@ -125,7 +125,7 @@ export async function runConsumer(spec: ConsumerSpec, onStopping: () => void): P
     httpRoutes: spec.httpRoutes,
   });
   try {
-    await untilSignal(log);
+    await untilSignal(log, { exitOnStdinClose: config.exitOnStdinClose });
   } finally {
     onStopping();
     await service.stop();

@@ -47,7 +47,11 @@ export function superviseServices(opts: {
 
   function start(service: ServiceName, index: number, attempt: number): void {
     const main = fileURLToPath(new URL(`../../services/${service}/dist/main.js`, import.meta.url));
-    const child = spawn(process.execPath, [main], { env: opts.env(service), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [main], {
+      env: { ...opts.env(service), EXIT_ON_STDIN_CLOSE: 'true' },
+      // The child's stdin is its lifeline: it closes when this process ends, however it ends.
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     children.set(service, child);
     const prefix = prefixFor(service, index, width, opts.color);
     for (const stream of [child.stdout, child.stderr]) {

@@ -1,0 +1,20 @@
+import { describe, expect, it } from 'vitest';
+import { prefixFor, serviceEnv } from './supervisor.js';
+
+describe('store supervisor', () => {
+  it('gives a service its own <SERVICE>_<VARIABLE> settings over the shared ones', () => {
+    const env = serviceEnv(
+      'hello-helper',
+      { LOG_LEVEL: 'info', HELLO_HELPER_LOG_LEVEL: 'debug', GATEWAY_GUARDIAN_HTTP_PORT: '9000' },
+      { MQTT_URL: 'mqtt://127.0.0.1:1883' },
+    );
+    expect(env).toMatchObject({ LOG_LEVEL: 'debug', MQTT_URL: 'mqtt://127.0.0.1:1883' });
+    expect(env.HTTP_PORT).toBeUndefined();
+  });
+
+  it('pads prefixes so the log columns line up, coloured only on a terminal', () => {
+    expect(prefixFor('hello-helper', 0, 17, false)).toBe('[hello-helper]      ');
+    const ESC = String.fromCharCode(27);
+    expect(prefixFor('hello-helper', 0, 17, true)).toBe(`${ESC}[36m[hello-helper]     ${ESC}[0m `);
+  });
+});

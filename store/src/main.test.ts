@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { collect, freePort, repoPath, tempDir, waitUntil } from '@spectrum-grocers/testkit';
+import { collect, freePort, repoPath, startAedes, tempDir, waitUntil } from '@spectrum-grocers/testkit';
 
 /** `pnpm start`'s process: the built launcher with the given environment. */
 function launch(env: Record<string, string>) {
@@ -83,6 +83,26 @@ describe('the store launcher (pnpm start)', () => {
       }
     };
     await waitUntil(() => children.every((pid) => !alive(pid)), 'the orphaned services to stop', 10_000);
+  });
+
+  it('starts no broker when MQTT_URL names one, and runs the services on it', async () => {
+    const broker = await startAedes();
+    cleanup.push(() => broker.close());
+    const data = tempDir();
+    cleanup.push(data.remove);
+    const watcher = await collect(broker.url, 'spectrum-grocers/fresh-frontier/status/+');
+    cleanup.push(() => watcher.close());
+    const store = launch({
+      MQTT_URL: broker.url,
+      SERVICES: 'hello-helper',
+      HELLO_HELPER_HTTP_PORT: '0',
+      DATA_DIR: data.path,
+    });
+    cleanup.push(store.stop);
+    const [online] = await watcher.waitFor('spectrum-grocers/fresh-frontier/status/hello-helper');
+    expect(online!.json()).toMatchObject({ status: 'online' });
+    expect(store.output()).toContain('starting none');
+    expect(store.output()).not.toContain('embedded MQTT broker');
   });
 
   it('says in one line that the MQTT port is taken, and what to set', async () => {

@@ -5,6 +5,8 @@ import { repoPath } from './paths.js';
 export interface ServiceProcess {
   readonly name: string;
   readonly child: ChildProcess;
+  /** Resolves with the exit code when the process ends on its own (null if killed by a signal). */
+  readonly exited: Promise<number | null>;
   output(): string;
   /** Wait for a log line containing `text`. */
   waitForLog(text: string, timeoutMs?: number): Promise<void>;
@@ -39,6 +41,7 @@ export function spawnService(name: string, env: Record<string, string>): Service
   return {
     name,
     child,
+    exited,
     output: () => out,
     waitForLog: async (text, timeoutMs = 15_000) => {
       await waitUntil(() => out.includes(text) || child.exitCode !== null, `${name} to log "${text}"`, timeoutMs);

@@ -54,6 +54,18 @@ describe('docker-compose.yaml', () => {
     }
   });
 
+  it('builds every service with one recipe: the Dockerfiles differ only in service name and port', () => {
+    const normalised = SERVICES.map((s) =>
+      readFileSync(repoPath(`services/${s}/Dockerfile`), 'utf8')
+        .replaceAll(s, '<service>')
+        .replaceAll(compose.services[s]!.environment!.HTTP_PORT!, '<port>'),
+    );
+    for (const d of normalised) expect(d).toBe(normalised[0]);
+    expect(normalised[0]).toMatch(/^FROM node:22-bookworm-slim AS build$/m);
+    expect(normalised[0]).toMatch(/^USER node$/m);
+    expect(normalised[0]).toContain('deploy --prod');
+  });
+
   it("mounts the project's Mosquitto config and builds each service from its own Dockerfile", () => {
     expect(compose.services[BROKER]!.volumes).toContain('./broker/mosquitto.conf:/mosquitto/config/mosquitto.conf:ro');
     for (const s of SERVICES) {

@@ -4,6 +4,7 @@ import {
   collect,
   skipWithoutMosquitto,
   spawnService,
+  tempDir,
   startMosquitto,
   waitUntil,
   type Collector,
@@ -116,7 +117,9 @@ describe.skipIf(skipWithoutMosquitto)('the store end to end: five service proces
   });
 
   it('stops a gate promptly on SIGTERM while its simulated sensor is scanning', async () => {
+    const data = tempDir();
     const gate = spawnService('gateexit-guardian', {
+      DATA_DIR: data.path,
       MQTT_URL: mosquitto.url,
       STORE: root.store,
       MQTT_CLIENT_ID: `${root.store}-second-exit-gate`,
@@ -130,6 +133,7 @@ describe.skipIf(skipWithoutMosquitto)('the store end to end: five service proces
     const started = Date.now();
     expect(await gate.stop('SIGTERM')).toBe(0);
     expect(Date.now() - started).toBeLessThan(3000);
+    data.remove();
   });
 
   it('stops every service with exit code 0 on SIGTERM and leaves its status offline', async () => {

@@ -1,55 +1,68 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { collect, quietLogger, startAedes, type Collector, type EmbeddedTestBroker } from '@spectrum-grocers/testkit';
-import { connectBus, type Bus } from './bus.js';
+import {
+  collect,
+  quietLogger,
+  startAedes,
+  tempDir,
+  waitUntil,
+  type Collector,
+  type EmbeddedTestBroker,
+} from '@spectrum-grocers/testkit';
 import { loadConfig } from './config.js';
 import { createScanRoute } from './gate.js';
-import { startHttpServer, type HttpServer } from './http.js';
+import { startService, type RunningService } from './service.js';
 import { eventTopic } from './topics.js';
 
 describe('POST /scans at the exit gate', () => {
   let broker: EmbeddedTestBroker;
-  let bus: Bus;
-  let http: HttpServer;
+  let gate: RunningService;
   let watcher: Collector;
+  let data: ReturnType<typeof tempDir>;
   const root = { chain: 'spectrum-grocers', store: `gate-${process.pid}` };
   const topic = eventTopic(root, 'customer-departure');
 
   beforeEach(async () => {
     broker = await startAedes();
+    data = tempDir();
     const config = loadConfig('gateexit-guardian', {
       env: {
         MQTT_URL: broker.url,
         STORE: root.store,
+        DATA_DIR: data.path,
         HTTP_HOST: '127.0.0.1',
         HTTP_PORT: '0',
-        MQTT_RECONNECT_MIN_MS: '60000',
-        MQTT_RECONNECT_MAX_MS: '60000',
+        MQTT_RECONNECT_MIN_MS: '100',
+        MQTT_RECONNECT_MAX_MS: '200',
       },
       defaultHttpPort: 0,
       dotenv: false,
     });
     const log = quietLogger();
-    bus = connectBus(config, log);
-    await bus.ready;
-    http = await startHttpServer(config, log, {
-      routes: {
-        'POST /scans': createScanRoute(bus, 'customer-departure', log, () => new Date('2026-11-22T10:00:00Z')),
-      },
-      healthy: () => ({ ok: bus.isConnected(), detail: {} }),
+    gate = await startService(config, log, {
+      httpRoutes: ({ outbox }) => ({
+        'POST /scans': createScanRoute(
+          { outbox, topics: root },
+          'customer-departure',
+          log,
+          () => new Date('2026-11-22T10:00:00Z'),
+        ),
+      }),
     });
-    watcher = await collect(broker.url, topic);
+    await gate.bus.ready;
+    // A persistent session: what the gate publishes while the watcher reconnects is kept for it.
+    watcher = await collect(broker.url, topic, { clean: false, clientId: `${root.store}-watcher` });
   });
   afterEach(async () => {
-    await http.close();
-    await bus.close();
+    await gate.stop();
     await watcher.close();
     await broker.close();
+    data.remove();
   });
 
   const post = (body: string, type = 'application/json') =>
-    fetch(`http://127.0.0.1:${http.port}/scans`, { method: 'POST', headers: { 'content-type': type }, body });
+    fetch(`http://127.0.0.1:${gate.http.port}/scans`, { method: 'POST', headers: { 'content-type': type }, body });
 
-  it('answers 202 with the event_id once the broker has the departure', async () => {
+  it('answers 202 with the event_id and publishes the departure', async () => {
     const res = await post(JSON.stringify({ customer_id: 2, product_ids: [1, 1, 16] }));
     expect(res.status).toBe(202);
     const { event_id } = (await res.json()) as { event_id: string };
@@ -62,9 +75,12 @@ describe('POST /scans at the exit gate', () => {
     });
   });
 
-  it("keeps a sensor's own event_id, so its retries are recognised downstream", async () => {
-    const res = await post(JSON.stringify({ customer_id: 2, product_ids: [5], event_id: 'exit-7:1001' }));
-    expect(await res.json()).toEqual({ event_id: 'exit-7:1001' });
+  it("stores a sensor's retried scan (same event_id) once, so it is published once", async () => {
+    const body = JSON.stringify({ customer_id: 2, product_ids: [5], event_id: 'exit-7:1001' });
+    for (let i = 0; i < 3; i++) expect(await (await post(body)).json()).toEqual({ event_id: 'exit-7:1001' });
+    await post(JSON.stringify({ customer_id: 3, product_ids: [6], event_id: 'exit-7:1002' }));
+    await watcher.waitFor(topic, 2);
+    expect(watcher.on(topic).map((m) => m.json().event_id)).toEqual(['exit-7:1001', 'exit-7:1002']);
   });
 
   it.each([
@@ -81,17 +97,25 @@ describe('POST /scans at the exit gate', () => {
     expect((await post('{"customer_id":')).status).toBe(400);
     expect((await post('customer_id=2', 'application/x-www-form-urlencoded')).status).toBe(415);
     expect((await post(JSON.stringify({ customer_id: 2, product_ids: Array(40_000).fill(1) }))).status).toBe(413);
+    expect(gate.outbox.pendingCount()).toBe(0);
     expect(watcher.messages).toHaveLength(0);
   });
 
-  it('answers 503 with the id to retry with while the broker is away, publishing nothing', async () => {
+  it('accepts scans while the broker is away and publishes them when it is back', async () => {
     await broker.pause();
-    await new Promise((r) => setTimeout(r, 100));
-    const res = await post(JSON.stringify({ customer_id: 2, product_ids: [1] }));
-    expect(res.status).toBe(503);
-    expect(res.headers.get('retry-after')).toBe('1');
-    expect(((await res.json()) as { event_id: string }).event_id).toMatch(/^[0-9a-f-]{36}$/);
-    const health = await fetch(`http://127.0.0.1:${http.port}/healthz`);
-    expect(health.status).toBe(503);
+    await waitUntil(() => !gate.bus.isConnected(), 'the gate to notice');
+    const ids: string[] = [];
+    for (const customer_id of [4, 5]) {
+      const res = await post(JSON.stringify({ customer_id, product_ids: [1] }));
+      expect(res.status).toBe(202);
+      ids.push(((await res.json()) as { event_id: string }).event_id);
+    }
+    expect(gate.outbox.pendingCount()).toBe(2);
+    expect((await fetch(`http://127.0.0.1:${gate.http.port}/healthz`)).status).toBe(503);
+
+    await broker.resume();
+    const got = await watcher.waitFor(topic, 2, 15_000);
+    expect(got.map((m) => m.json().event_id)).toEqual(ids);
+    await waitUntil(() => gate.outbox.pendingCount() === 0, 'the outbox to be marked sent');
   });
 });

@@ -1,64 +1,62 @@
 import { z } from 'zod';
-import type { Bus } from './bus.js';
-import { loadConfig } from './config.js';
+import { loadConfig, type BaseConfig } from './config.js';
 import { toAppError } from './errors.js';
 import type { HttpReply, Route } from './http.js';
 import { newEventId } from './ids.js';
-import type { Logger } from './logger.js';
-import { validateEvent } from './parse.js';
-import { createLogger } from './logger.js';
-import { startPublishingService } from './service.js';
 import { untilSignal } from './lifecycle.js';
+import { createLogger, type Logger } from './logger.js';
+import type { Outbox } from './outbox.js';
+import { validateEvent } from './parse.js';
+import { startService } from './service.js';
 import { sleep } from './timers.js';
-import { eventTopic, type Event, type EventName, type WireEvent } from './topics.js';
+import { eventTopic, type Event, type EventName, type TopicRoot, type WireEvent } from './topics.js';
 
 /** The events a gate emits for a scan. */
 export type ScanEvent = Extract<EventName, 'customer-arrival' | 'customer-departure'>;
 
+export interface ScanStore {
+  outbox: Outbox;
+  topics: TopicRoot;
+}
+
 /**
- * Publish one scan at QoS 1 and wait for the broker's PUBACK. Nothing is queued while the
- * broker is away: the caller hears so at once and can retry with the same `event_id`.
+ * Commit one scan to the gate's outbox (durable before this returns) and let the relay publish
+ * it at QoS 1, now or whenever the broker is back. The same `event_id` twice is stored once, so
+ * a sensor retrying a scan cannot make two customers of one. Returns whether it was new.
  */
-export async function publishScan<E extends ScanEvent>(bus: Bus, event: E, scan: Event<E>): Promise<void> {
-  if (!bus.isConnected()) throw toAppError(new Error('not connected to the broker'), 'BROKER_UNAVAILABLE');
-  await bus.publish(eventTopic(bus.config.topics, event), JSON.stringify(scan));
+export function recordScan<E extends ScanEvent>(store: ScanStore, event: E, scan: Event<E>): boolean {
+  const added = store.outbox.enqueue([
+    { topic: eventTopic(store.topics, event), eventId: scan.event_id, payload: scan },
+  ]);
+  store.outbox.kick();
+  return added === 1;
 }
 
 /**
  * `POST /scans` for a real sensor: the body is the event without (or with) `timestamp` and
- * `event_id`; it is validated by the event's schema. 202 with the `event_id` once the broker
- * has it, 400 naming the bad field, 503 (with the id to retry with) while the broker is away.
+ * `event_id`, validated by the event's schema. 202 with the `event_id` once the scan is stored
+ * durably (it is published when the broker has it), 400 naming the bad field.
  */
 export function createScanRoute<E extends ScanEvent>(
-  bus: Bus,
+  store: ScanStore,
   event: E,
   log: Logger,
   clock: () => Date = () => new Date(),
 ): Route {
-  return async (body): Promise<HttpReply> => {
+  return (body): HttpReply => {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       return { status: 400, body: { error: 'body must be a JSON object' } };
     }
     const parsed = validateEvent(event, { timestamp: clock().toISOString(), ...body }, newEventId);
     if (!parsed.ok) return { status: 400, body: { error: parsed.reason } };
-    try {
-      await publishScan(bus, event, parsed.value);
-    } catch (err) {
-      const e = toAppError(err, 'BROKER_UNAVAILABLE');
-      log.warn({ err: e, eventId: parsed.value.event_id }, 'scan not published');
-      return {
-        status: 503,
-        body: { error: e.message, event_id: parsed.value.event_id },
-        headers: { 'retry-after': '1' },
-      };
-    }
-    log.info({ event, eventId: parsed.value.event_id }, 'scan accepted');
+    const isNew = recordScan(store, event, parsed.value);
+    log.info({ event, eventId: parsed.value.event_id, repeated: !isNew }, 'scan accepted');
     return { status: 202, body: { event_id: parsed.value.event_id } };
   };
 }
 
 export interface SimulationOptions<E extends ScanEvent> {
-  bus: Bus;
+  store: ScanStore;
   event: E;
   log: Logger;
   /** Seconds between scans, drawn uniformly from [min, max] as in the original (2–20 s). */
@@ -69,16 +67,15 @@ export interface SimulationOptions<E extends ScanEvent> {
 
 /** The simulated sensor: a scan every few seconds until `signal` aborts. */
 export async function runSimulation<E extends ScanEvent>(opts: SimulationOptions<E>): Promise<void> {
-  const { bus, event, log, intervalS, signal } = opts;
-  await Promise.race([bus.ready, new Promise((r) => signal.addEventListener('abort', r, { once: true }))]);
-  const topic = eventTopic(bus.config.topics, event);
+  const { store, event, log, intervalS, signal } = opts;
+  const topic = eventTopic(store.topics, event);
   while (!signal.aborted) {
     const scan = { ...opts.generate(new Date()), event_id: newEventId() } as Event<E>;
     try {
-      await publishScan(bus, event, scan);
+      recordScan(store, event, scan);
       log.info({ topic, scan }, `Pub to ${topic}`);
     } catch (err) {
-      log.warn({ err: toAppError(err) }, 'simulated scan not published');
+      log.warn({ err: toAppError(err) }, 'simulated scan not recorded');
     }
     const waitS = intervalS.min + Math.random() * (intervalS.max - intervalS.min);
     await sleep(waitS * 1000, signal);
@@ -115,23 +112,28 @@ export interface GateSpec<E extends ScanEvent, O extends typeof GateEnv> {
 }
 
 /**
- * A gate's whole life: config, connection, `POST /scans`, the simulated sensor (unless
+ * A gate's whole life: config, its scan store, `POST /scans`, the simulated sensor (unless
  * SIMULATE=false), and a graceful stop on SIGTERM/SIGINT.
  */
 export async function runGate<E extends ScanEvent, O extends typeof GateEnv>(
   spec: GateSpec<E, O>,
   onStopping: () => void,
 ): Promise<void> {
-  const config = loadConfig(spec.service, { options: spec.env, defaultHttpPort: spec.defaultHttpPort });
+  const config: BaseConfig & { options: Readonly<z.output<O>> } = loadConfig(spec.service, {
+    options: spec.env,
+    defaultHttpPort: spec.defaultHttpPort,
+  });
   const log = createLogger(config);
   const o = config.options;
-  const service = await startPublishingService(config, log, {
-    httpRoutes: (bus) => ({ 'POST /scans': createScanRoute(bus, spec.event, log) }),
+  const service = await startService(config, log, {
+    httpRoutes: ({ outbox }) => ({
+      'POST /scans': createScanRoute({ outbox, topics: config.topics }, spec.event, log),
+    }),
   });
   const stopSimulation = new AbortController();
   const simulation = o.SIMULATE
     ? runSimulation({
-        bus: service.bus,
+        store: { outbox: service.outbox, topics: config.topics },
         event: spec.event,
         log,
         intervalS: { min: o.SCAN_INTERVAL_MIN_S, max: o.SCAN_INTERVAL_MAX_S },

@@ -19,14 +19,7 @@ export {
 } from './products.js';
 export * as schemas from './schemas.js';
 export type { DeadLetter, ServiceStatus } from './schemas.js';
-export {
-  runConsumer,
-  startConsumingService,
-  type ConsumerSpec,
-  startPublishingService,
-  type ConsumingService,
-  type RunningService,
-} from './service.js';
+export { runConsumer, startService, type ConsumerSpec, type RunningService, type ServiceOptions } from './service.js';
 export { openDatabase, type Db } from './store.js';
 export { backoffDelay, sleep, withTimeout } from './timers.js';
 export {
@@ -49,12 +42,13 @@ export {
 export {
   createScanRoute,
   GateEnv,
-  publishScan,
+  recordScan,
   randomInt,
   runGate,
   type GateSpec,
   runSimulation,
   type ScanEvent,
+  type ScanStore,
   type SimulationOptions,
 } from './gate.js';
 export { topicTable } from './docs.js';

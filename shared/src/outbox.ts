@@ -13,8 +13,11 @@ export interface Outgoing {
 }
 
 export interface Outbox {
-  /** Record events in the caller's transaction; the same `eventId` twice is stored once. */
-  enqueue(events: readonly Outgoing[]): void;
+  /**
+   * Record events (in the caller's transaction, if any); the same `eventId` twice is stored
+   * once. Returns how many were new.
+   */
+  enqueue(events: readonly Outgoing[]): number;
   /** Publish what is pending (after a commit, on connect, at start). */
   kick(): void;
   /** Rows not yet acknowledged by the broker. */
@@ -109,7 +112,10 @@ export function createOutbox(db: Db, bus: Bus, log: Logger): Outbox {
   return {
     enqueue(events) {
       const at = new Date().toISOString();
-      for (const e of events) insert.run(e.eventId, e.topic, JSON.stringify(e.payload), e.retain ? 1 : 0, at);
+      let added = 0;
+      for (const e of events)
+        added += insert.run(e.eventId, e.topic, JSON.stringify(e.payload), e.retain ? 1 : 0, at).changes;
+      return added;
     },
     kick,
     pendingCount: () => countPending.get()?.n ?? 0,

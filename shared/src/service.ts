@@ -10,96 +10,72 @@ import { openDatabase, type Db } from './store.js';
 /** A running service: what `main` holds on to until a signal, then `stop()`s. */
 export interface RunningService {
   readonly bus: Bus;
+  readonly db: Db;
+  readonly outbox: Outbox;
   readonly http: HttpServer;
+  /** Counters of the consumer, when the service consumes events. */
+  readonly stats: Readonly<ConsumerStats> | undefined;
   stop(): Promise<void>;
 }
 
-export interface ConsumingService extends RunningService {
-  readonly db: Db;
-  readonly outbox: Outbox;
-  readonly stats: Readonly<ConsumerStats>;
-}
-
-function health(bus: Bus, subscribed: () => boolean, extra: () => Record<string, unknown>) {
-  return () => {
-    const connected = bus.isConnected();
-    const ok = connected && subscribed() && !bus.isClosing();
-    return { ok, detail: { service: bus.config.service, connected, ...extra() } };
-  };
+export interface ServiceOptions {
+  /** The service's own tables (CREATE ... IF NOT EXISTS). */
+  schema?: string;
+  /** Handlers of the events it consumes; none for a service that only publishes. */
+  routes?: (db: Db) => Routes;
+  /** HTTP routes besides /healthz. */
+  httpRoutes?: (ctx: { db: Db; bus: Bus; outbox: Outbox }) => Record<string, Route>;
 }
 
 /**
- * A service that consumes events: SQLite store with the outbox, idempotent handling,
- * subscriptions from the routes, and an HTTP server for health (and `routes`).
+ * Every service's runtime: its SQLite store with the outbox (what it publishes is committed
+ * there first), the broker connection, idempotent handling of what it consumes, and an HTTP
+ * server with /healthz (200 once connected and subscribed).
  */
-export async function startConsumingService(
-  config: BaseConfig,
-  log: Logger,
-  opts: { schema: string; routes: (db: Db) => Routes; httpRoutes?: (db: Db) => Record<string, Route> },
-): Promise<ConsumingService> {
+export async function startService(config: BaseConfig, log: Logger, opts: ServiceOptions): Promise<RunningService> {
   const db = openDatabase(config, opts.schema);
   const bus = connectBus(config, log);
   const outbox = createOutbox(db, bus, log);
-  const consumer = createConsumer({ bus, db, outbox, log, routes: opts.routes(db) });
-  let subscribed = false;
+  const consumer = opts.routes && createConsumer({ bus, db, outbox, log, routes: opts.routes(db) });
+  let subscribed = consumer === undefined;
   const http = await startHttpServer(config, log, {
-    routes: opts.httpRoutes?.(db),
-    healthy: health(
-      bus,
-      () => subscribed,
-      () => ({ ...consumer.stats, outboxPending: outbox.pendingCount() }),
-    ),
+    routes: opts.httpRoutes?.({ db, bus, outbox }),
+    healthy: () => {
+      const connected = bus.isConnected();
+      return {
+        ok: connected && subscribed && !bus.isClosing(),
+        detail: { service: config.service, connected, ...consumer?.stats, outboxPending: outbox.pendingCount() },
+      };
+    },
   }).catch(async (err: unknown) => {
+    outbox.stop();
     await bus.client.endAsync(true);
     db.close();
     throw err;
   });
-  await consumer.start();
-  subscribed = true;
+  if (consumer) {
+    await consumer.start();
+    subscribed = true;
+  } else {
+    outbox.kick();
+  }
   return {
     bus,
     db,
     http,
     outbox,
-    stats: consumer.stats,
+    stats: consumer?.stats,
     async stop() {
       await http.close();
       await bus.pause();
-      // Publish what the last handlers committed before saying goodbye; what is left
-      // stays in the outbox and goes out at the next start.
-      if (!(await outbox.drain(config.shutdownTimeoutMs)))
+      // Publish what is committed before saying goodbye; what is left stays in the outbox
+      // and goes out at the next start.
+      if (!(await outbox.drain(config.shutdownTimeoutMs))) {
         log.warn({ pending: outbox.pendingCount() }, 'outbox not drained');
+      }
       outbox.stop();
       await bus.close();
       db.close();
-    },
-  };
-}
-
-/** A service that only publishes (the gates): a connection and an HTTP server. */
-export async function startPublishingService(
-  config: BaseConfig,
-  log: Logger,
-  opts: { httpRoutes: (bus: Bus) => Record<string, Route> },
-): Promise<RunningService> {
-  const bus = connectBus(config, log);
-  const http = await startHttpServer(config, log, {
-    routes: opts.httpRoutes(bus),
-    healthy: health(
-      bus,
-      () => true,
-      () => ({}),
-    ),
-  }).catch(async (err: unknown) => {
-    await bus.client.endAsync(true);
-    throw err;
-  });
-  return {
-    bus,
-    http,
-    async stop() {
-      await http.close();
-      await bus.close();
     },
   };
 }
@@ -119,10 +95,10 @@ export interface ConsumerSpec {
 export async function runConsumer(spec: ConsumerSpec, onStopping: () => void): Promise<void> {
   const config = loadConfig(spec.service, { defaultHttpPort: spec.defaultHttpPort });
   const log = createLogger(config);
-  const service = await startConsumingService(config, log, {
+  const service = await startService(config, log, {
     schema: spec.schema,
     routes: (db) => spec.routes({ db, config, log }),
-    httpRoutes: spec.httpRoutes,
+    httpRoutes: spec.httpRoutes && (({ db }) => spec.httpRoutes!(db)),
   });
   try {
     await untilSignal(log, { exitOnStdinClose: config.exitOnStdinClose });

@@ -136,10 +136,11 @@ export function connectBus(config: BaseConfig, log: Logger): Bus {
     async consume(topics, handler) {
       route = handler;
       await ready;
-      const granted = await client.subscribeAsync([...topics], { qos: 1 });
-      const refused = granted.filter((g) => g.qos === 128).map((g) => g.topic);
-      if (refused.length > 0) {
-        throw new AppError('BROKER_UNAVAILABLE', `broker refused subscriptions: ${refused.join(', ')}`);
+      try {
+        await client.subscribeAsync([...topics], { qos: 1 });
+      } catch (err) {
+        // MQTT.js rejects a SUBACK that refuses a filter (0x80): the account may not read it.
+        throw new AppError('NOT_AUTHORIZED', `broker refused the subscriptions ${topics.join(', ')}`, { cause: err });
       }
       log.info({ topics }, 'subscribed');
     },

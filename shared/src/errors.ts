@@ -11,6 +11,8 @@ export const ERROR_CODES = {
   UNKNOWN_PRODUCT: { retryable: false },
   /** The broker is unreachable or refused an operation; it may come back. */
   BROKER_UNAVAILABLE: { retryable: true },
+  /** The broker refused our credentials or a subscription: configuration, not luck. */
+  NOT_AUTHORIZED: { retryable: false },
   /** A TCP port we must listen on is already taken. */
   PORT_IN_USE: { retryable: false },
   /** A timed wait ran out. */

@@ -53,3 +53,4 @@ export {
 } from './gate.js';
 export { topicTable } from './docs.js';
 export { runHealthcheck } from './healthcheck.js';
+export { accessRules, filterAllowed, mosquittoAcl, OBSERVER, topicMatches, type AccessRules } from './acl.js';

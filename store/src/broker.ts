@@ -1,5 +1,5 @@
 import { createServer } from 'node:net';
-import { Aedes } from 'aedes';
+import { Aedes, type AedesOptions } from 'aedes';
 import { AppError, type Logger } from '@spectrum-grocers/shared';
 
 export interface EmbeddedBroker {
@@ -12,8 +12,14 @@ export interface EmbeddedBroker {
  * aedes in this process: MQTT 3.1.1, sessions in memory (they last as long as this process),
  * enough for one machine. Production runs Mosquitto (broker/mosquitto.conf).
  */
-export async function startEmbeddedBroker(opts: { host: string; port: number; log: Logger }): Promise<EmbeddedBroker> {
-  const broker = await Aedes.createBroker();
+export async function startEmbeddedBroker(opts: {
+  host: string;
+  port: number;
+  log: Logger;
+  /** Who may connect and what each may do; omit for an open broker. */
+  auth?: Pick<AedesOptions, 'authenticate' | 'authorizePublish' | 'authorizeSubscribe'>;
+}): Promise<EmbeddedBroker> {
+  const broker = await Aedes.createBroker({ ...opts.auth });
   const server = createServer({ noDelay: true }, broker.handle);
   broker.on('clientError', (client, err) => opts.log.debug({ clientId: client.id, err: err.message }, 'client error'));
   try {

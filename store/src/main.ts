@@ -1,5 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { createLogger, loadConfig, runMain, SERVICES, untilSignal } from '@spectrum-grocers/shared';
+import { createAuthorizer } from './auth.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker.js';
 import { serviceEnv, superviseServices } from './supervisor.js';
 
@@ -17,19 +19,37 @@ const StoreEnv = z.object({
         .filter(Boolean),
     )
     .pipe(z.array(z.enum(SERVICES)).min(1)),
+  /** Let clients without credentials watch (read-only) the embedded broker, e.g. mosquitto_sub. */
+  MQTT_ANONYMOUS_READ: z.stringbool().default(true),
 });
 
 runMain('store', async (onStopping) => {
   const config = loadConfig('store', { options: StoreEnv, defaultHttpPort: 0 });
   const log = createLogger(config);
+  // Each service gets an account of its own on the embedded broker, with a password made now.
+  const credentials = Object.fromEntries(
+    config.options.SERVICES.map((s) => [s, randomBytes(18).toString('base64url')]),
+  );
   let broker: EmbeddedBroker | undefined;
   if (config.mqtt.explicit) log.info({ url: config.mqtt.url }, 'using the broker of MQTT_URL; starting none');
-  else broker = await startEmbeddedBroker({ host: config.options.MQTT_BIND_HOST, port: config.mqtt.port, log });
+  else {
+    broker = await startEmbeddedBroker({
+      host: config.options.MQTT_BIND_HOST,
+      port: config.mqtt.port,
+      log,
+      auth: createAuthorizer(config.topics, credentials, { anonymousRead: config.options.MQTT_ANONYMOUS_READ, log }),
+    });
+  }
   const url = broker?.url ?? config.mqtt.url;
   const pretty = config.log.format === 'pretty';
   const supervisor = superviseServices({
     services: config.options.SERVICES,
-    env: (service) => serviceEnv(service, process.env, { MQTT_URL: url, LOG_FORMAT: pretty ? 'pretty' : 'json' }),
+    env: (service) =>
+      serviceEnv(service, process.env, {
+        MQTT_URL: url,
+        LOG_FORMAT: pretty ? 'pretty' : 'json',
+        ...(broker ? { MQTT_USERNAME: service, MQTT_PASSWORD: credentials[service]! } : {}),
+      }),
     log,
     color: pretty && process.env.NO_COLOR === undefined,
   });

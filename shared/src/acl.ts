@@ -1,0 +1,77 @@
+import {
+  deadLetterTopic,
+  eventTopic,
+  publicationsOf,
+  SERVICES,
+  statusTopic,
+  storeWildcard,
+  subscriptionsOf,
+  type ServiceName,
+  type TopicRoot,
+} from './topics.js';
+
+/** The read-everything account for people watching the store (`mosquitto_sub -u observer`). */
+export const OBSERVER = 'observer';
+
+export interface AccessRules {
+  /** Topics this user may publish to (exact topics). */
+  readonly write: readonly string[];
+  /** Topic filters this user may subscribe to. */
+  readonly read: readonly string[];
+}
+
+/**
+ * Who may do what, from the topic catalog: a service publishes only its own events, its status
+ * and its dead-letter, and subscribes only to what it consumes; the observer reads everything.
+ */
+export function accessRules(root: TopicRoot): Readonly<Record<ServiceName | typeof OBSERVER, AccessRules>> {
+  const rules = {} as Record<ServiceName, AccessRules>;
+  for (const s of SERVICES) {
+    rules[s] = {
+      write: [...publicationsOf(s).map((e) => eventTopic(root, e)), statusTopic(root, s), deadLetterTopic(root, s)],
+      read: subscriptionsOf(s).map((e) => eventTopic(root, e)),
+    };
+  }
+  return { ...rules, [OBSERVER]: { write: [], read: [storeWildcard(root)] } };
+}
+
+/** The Mosquitto `acl_file` for these rules. */
+export function mosquittoAcl(root: TopicRoot): string {
+  const lines = ['# Generated from the topic catalog (pnpm broker:acl); do not edit by hand.', ''];
+  for (const [user, r] of Object.entries(accessRules(root))) {
+    lines.push(`user ${user}`);
+    for (const t of r.write) lines.push(`topic write ${t}`);
+    for (const t of r.read) lines.push(`topic read ${t}`);
+    lines.push('');
+  }
+  return lines.join('\n');
+}
+
+/** Whether an MQTT topic filter (with + and #) matches a topic, per [MQTT-4.7]. */
+export function topicMatches(filter: string, topic: string): boolean {
+  const f = filter.split('/');
+  const t = topic.split('/');
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === '#') return true;
+    if (i >= t.length) return false;
+    if (f[i] !== '+' && f[i] !== t[i]) return false;
+  }
+  return f.length === t.length;
+}
+
+/**
+ * Whether subscribing to `filter` asks for nothing beyond one of the `allowed` filters: each
+ * level equal, or under an allowed `+` (not widened to `#`), or anything under an allowed `#`.
+ */
+export function filterAllowed(allowed: readonly string[], filter: string): boolean {
+  return allowed.some((a) => narrower(a.split('/'), filter.split('/')));
+}
+
+function narrower(a: string[], f: string[]): boolean {
+  for (let i = 0; i < f.length; i++) {
+    if (a[i] === '#') return true;
+    if (a[i] === undefined || f[i] === '#') return false;
+    if (a[i] !== '+' && f[i] !== a[i]) return false;
+  }
+  return f.length === a.length;
+}

@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   DockerComposeEnvironment,
@@ -5,7 +6,7 @@ import {
   Wait,
   type StartedDockerComposeEnvironment,
 } from 'testcontainers';
-import { eventTopic, SERVICES } from '@spectrum-grocers/shared';
+import { eventTopic, makeCredentials, SERVICES } from '@spectrum-grocers/shared';
 import { collect, repoPath, waitUntil, type Collector } from '@spectrum-grocers/testkit';
 import { postJson } from './harness.js';
 
@@ -22,11 +23,17 @@ if (!engine.ok) {
 describe.skipIf(!engine.ok)(`docker compose up, real containers${engine.ok ? '' : ` [skipped: ${engine.why}]`}`, () => {
   let env: StartedDockerComposeEnvironment;
   let watcher: Collector;
+  let observerPassword = '';
   const root = { chain: 'spectrum-grocers', store: 'fresh-frontier' };
 
   beforeAll(async () => {
+    // As `pnpm broker:credentials` does: broker/passwd on disk, the passwords in the environment.
+    const credentials = makeCredentials({});
+    writeFileSync(repoPath('broker/passwd'), credentials.passwordFile, { mode: 0o644 });
+    observerPassword = credentials.env.OBSERVER_MQTT_PASSWORD!;
     let compose = new DockerComposeEnvironment(repoPath('.'), 'docker-compose.yaml')
       .withBuild()
+      .withEnvironment(credentials.env)
       .withStartupTimeout(600_000);
     for (const s of ['message-mediator-broker', ...SERVICES])
       compose = compose.withWaitStrategy(`${s}-1`, Wait.forHealthCheck());
@@ -35,6 +42,10 @@ describe.skipIf(!engine.ok)(`docker compose up, real containers${engine.ok ? '' 
     watcher = await collect(
       `mqtt://${broker.getHost()}:${broker.getMappedPort(1883)}`,
       `${root.chain}/${root.store}/#`,
+      {
+        username: 'observer',
+        password: observerPassword,
+      },
     );
   }, 900_000);
   afterAll(async () => {

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { eventTopic, SERVICES, type ServiceName } from '@spectrum-grocers/shared';
+import { eventTopic, makeCredentials, passwordVariable, SERVICES, type ServiceName } from '@spectrum-grocers/shared';
 import {
   collect,
   freePort,
@@ -66,19 +66,44 @@ describe('docker-compose.yaml', () => {
     expect(normalised[0]).toContain('deploy --prod');
   });
 
-  it("mounts the project's Mosquitto config and builds each service from its own Dockerfile", () => {
-    expect(compose.services[BROKER]!.volumes).toContain('./broker/mosquitto.conf:/mosquitto/config/mosquitto.conf:ro');
+  it("mounts the project's Mosquitto config, accounts and ACL, and builds each service from its own Dockerfile", () => {
+    expect(compose.services[BROKER]!.volumes).toEqual(
+      expect.arrayContaining([
+        './broker/mosquitto.conf:/mosquitto/config/mosquitto.conf:ro',
+        './broker/passwd:/mosquitto/config/passwd:ro',
+        './broker/acl:/mosquitto/config/acl:ro',
+      ]),
+    );
     for (const s of SERVICES) {
       expect(compose.services[s]!.build).toEqual({ context: '.', dockerfile: `services/${s}/Dockerfile` });
       expect(compose.services[s]!.depends_on).toEqual({ [BROKER]: { condition: 'service_healthy' } });
       expect(compose.services[s]!.healthcheck!.test).toEqual(['CMD', 'node', 'dist/healthcheck.js']);
+      // Each service connects with its own account, its password from .env.
+      expect(compose.services[s]!.environment).toMatchObject({
+        MQTT_USERNAME: s,
+        MQTT_PASSWORD: `\${${passwordVariable(s)}:?run pnpm broker:credentials first}`,
+      });
     }
   });
 });
 
+/** Compose's `${NAME}`, `${NAME:-default}` and `${NAME:?error}` from `vars`. */
+function interpolate(value: string, vars: Readonly<Record<string, string>>): string {
+  return value.replace(
+    /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::([-?])([^}]*))?\}/g,
+    (_, name: string, op?: string, arg?: string) => {
+      const v = vars[name];
+      if (v !== undefined && v !== '') return v;
+      if (op === '-') return arg ?? '';
+      throw new Error(`compose needs ${name}: ${arg ?? ''}`);
+    },
+  );
+}
+
 /**
- * Each service's built output with exactly the environment compose gives it. Three things
- * differ because one host stands in for a network of containers: the broker's host name is
+ * Each service's built output with exactly the environment compose gives it (its passwords as
+ * `pnpm broker:credentials` makes them), against Mosquitto with those accounts and the mounted
+ * ACL. Three things differ because one host stands in for a network of containers: the broker's host name is
  * 127.0.0.1 (on a free port), DATA_DIR is a temp directory per service, and HTTP_PORT is 0
  * (the port bound is read from the service's log).
  */
@@ -92,11 +117,25 @@ describe.skipIf(skipWithoutMosquitto)('docker-compose.yaml environment, run as p
   const root = { chain: env('fastlane-finale').CHAIN!, store: env('fastlane-finale').STORE! };
 
   beforeAll(async () => {
-    const confMount = compose.services[BROKER]!.volumes!.find((v) => v.endsWith('/mosquitto.conf:ro'))!;
-    mosquitto = await startMosquitto({ confPath: repoPath(confMount.split(':')[0]!.replace(/^\.\//, '')) });
-    watcher = await collect(mosquitto.url, `${root.chain}/${root.store}/#`);
+    const mounted = (suffix: string) =>
+      repoPath(
+        compose.services[BROKER]!.volumes!.find((v) => v.endsWith(suffix))!
+          .split(':')[0]!
+          .replace(/^\.\//, ''),
+      );
+    const credentials = makeCredentials({});
+    mosquitto = await startMosquitto({
+      confPath: mounted('/mosquitto.conf:ro'),
+      auth: { passwordFile: credentials.passwordFile, acl: readFileSync(mounted('/acl:ro'), 'utf8') },
+    });
+    watcher = await collect(mosquitto.url, `${root.chain}/${root.store}/#`, {
+      username: 'observer',
+      password: credentials.env.OBSERVER_MQTT_PASSWORD!,
+    });
     for (const s of SERVICES) {
-      const given = env(s);
+      const given = Object.fromEntries(
+        Object.entries(env(s)).map(([k, v]) => [k, interpolate(String(v), credentials.env)]),
+      );
       expect(given.MQTT_URL).toBe(`mqtt://${BROKER}:1883`);
       procs[s] = spawnService(s, {
         ...given,

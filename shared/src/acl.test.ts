@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { accessRules, filterAllowed, mosquittoAcl, topicMatches } from './acl.js';
 
@@ -23,6 +24,10 @@ describe('access rules from the topic catalog', () => {
 
   it('lets the observer read the whole store and write nothing', () => {
     expect(rules.observer).toEqual({ write: [], read: [t('#')] });
+  });
+
+  it('is what the committed broker/acl says (regenerate with `pnpm broker:acl`)', () => {
+    expect(readFileSync(new URL('../../broker/acl', import.meta.url), 'utf8')).toBe(mosquittoAcl(root));
   });
 
   it('renders a Mosquitto acl_file', () => {

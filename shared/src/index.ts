@@ -54,3 +54,12 @@ export {
 export { topicTable } from './docs.js';
 export { runHealthcheck } from './healthcheck.js';
 export { accessRules, filterAllowed, mosquittoAcl, OBSERVER, topicMatches, type AccessRules } from './acl.js';
+export {
+  ACCOUNTS,
+  makeCredentials,
+  mergeEnvFile,
+  mosquittoPasswordLine,
+  newPassword,
+  passwordVariable,
+  type Account,
+} from './credentials.js';

@@ -45,11 +45,12 @@ runMain('store', async (onStopping) => {
   const supervisor = superviseServices({
     services: config.options.SERVICES,
     env: (service) =>
-      serviceEnv(service, process.env, {
-        MQTT_URL: url,
-        LOG_FORMAT: pretty ? 'pretty' : 'json',
-        ...(broker ? { MQTT_USERNAME: service, MQTT_PASSWORD: credentials[service]! } : {}),
-      }),
+      serviceEnv(
+        service,
+        process.env,
+        { MQTT_URL: url, LOG_FORMAT: pretty ? 'pretty' : 'json' },
+        broker ? { MQTT_USERNAME: service, MQTT_PASSWORD: credentials[service]! } : {},
+      ),
     log,
     color: pretty && process.env.NO_COLOR === undefined,
   });

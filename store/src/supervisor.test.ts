@@ -12,6 +12,16 @@ describe('store supervisor', () => {
     expect(env.HTTP_PORT).toBeUndefined();
   });
 
+  it("keeps the embedded broker's account even when .env holds compose passwords", () => {
+    const env = serviceEnv(
+      'hello-helper',
+      { HELLO_HELPER_MQTT_PASSWORD: 'from-compose-env' },
+      {},
+      { MQTT_USERNAME: 'hello-helper', MQTT_PASSWORD: 'made-at-start' },
+    );
+    expect(env.MQTT_PASSWORD).toBe('made-at-start');
+  });
+
   it('pads prefixes so the log columns line up, coloured only on a terminal', () => {
     expect(prefixFor('hello-helper', 0, 17, false)).toBe('[hello-helper]      ');
     const ESC = String.fromCharCode(27);

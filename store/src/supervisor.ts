@@ -5,11 +5,16 @@ import { backoffDelay, type Logger, type ServiceName } from '@spectrum-grocers/s
 
 const COLORS = [36, 33, 35, 32, 34, 96];
 
-/** `HELLO_HELPER_HTTP_PORT=9000` sets HTTP_PORT for hello-helper only. */
+/**
+ * A service's environment: the launcher's, then `defaults`, then its own `<SERVICE>_<VARIABLE>`
+ * settings (`HELLO_HELPER_HTTP_PORT=9000` sets HTTP_PORT for hello-helper only), then `fixed`,
+ * which nothing overrides (the embedded broker's account for it).
+ */
 export function serviceEnv(
   service: ServiceName,
   env: NodeJS.ProcessEnv,
-  base: Record<string, string>,
+  defaults: Record<string, string>,
+  fixed: Record<string, string> = {},
 ): NodeJS.ProcessEnv {
   const prefix = `${service.toUpperCase().replaceAll('-', '_')}_`;
   const own = Object.fromEntries(
@@ -17,7 +22,7 @@ export function serviceEnv(
       .filter(([k]) => k.startsWith(prefix))
       .map(([k, v]) => [k.slice(prefix.length), v]),
   );
-  return { ...env, ...base, ...own };
+  return { ...env, ...defaults, ...own, ...fixed };
 }
 
 /** `[hello-helper]   ` in the service's colour (plain when not a terminal). */

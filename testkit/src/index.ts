@@ -1,6 +1,13 @@
 export { startAedes, type EmbeddedTestBroker } from './aedes.js';
 export { collect, type Collector, type Received } from './collector.js';
-export { findMosquitto, rewriteConfig, skipWithoutMosquitto, startMosquitto, type Mosquitto } from './mosquitto.js';
+export {
+  findMosquitto,
+  rewriteConfig,
+  skipWithoutMosquitto,
+  startMosquitto,
+  type BrokerAuth,
+  type Mosquitto,
+} from './mosquitto.js';
 export { repoPath } from './paths.js';
 export { freePort, waitForPort, waitUntil } from './ports.js';
 export { spawnService, type ServiceProcess } from './services.js';

@@ -26,13 +26,31 @@ export function findMosquitto(): string | undefined {
  */
 export const skipWithoutMosquitto = findMosquitto() === undefined && !process.env.CI;
 
-/** The project's config with its listeners moved to free loopback ports and its data to `dataDir`. */
-export function rewriteConfig(conf: string, opts: { port: number; wsPort: number; dataDir: string }): string {
+export interface BrokerAuth {
+  /** Text of a Mosquitto password_file. */
+  readonly passwordFile: string;
+  /** Text of the acl_file (default: the project's generated broker/acl). */
+  readonly acl?: string;
+}
+
+/**
+ * The project's config with its listeners moved to free loopback ports and its data to
+ * `dataDir`. With `auth`, its accounts and ACL apply as in production; without, the broker is
+ * opened to anonymous clients so suites about other things need no accounts.
+ */
+export function rewriteConfig(
+  conf: string,
+  opts: { port: number; wsPort: number; dataDir: string; auth?: { passwordFile: string; aclFile: string } },
+): string {
   const dropped =
-    /^\s*(listener|protocol|persistence_location|log_dest|password_file|acl_file|cafile|certfile|keyfile|require_certificate)\b/;
+    /^\s*(listener|protocol|persistence_location|log_dest|allow_anonymous|password_file|acl_file|cafile|certfile|keyfile|require_certificate)\b/;
   const kept = conf.split('\n').filter((line) => !dropped.test(line));
+  const access = opts.auth
+    ? ['allow_anonymous false', `password_file ${opts.auth.passwordFile}`, `acl_file ${opts.auth.aclFile}`]
+    : ['allow_anonymous true'];
   return [
     ...kept,
+    ...access,
     `persistence_location ${opts.dataDir}/`,
     'log_dest stderr',
     `listener ${opts.port} 127.0.0.1`,
@@ -59,7 +77,9 @@ export interface Mosquitto {
 }
 
 /** Spawn Mosquitto on a free port from `broker/mosquitto.conf` (or `confPath`). */
-export async function startMosquitto(opts: { confPath?: string; extraConfig?: string } = {}): Promise<Mosquitto> {
+export async function startMosquitto(
+  opts: { confPath?: string; extraConfig?: string; auth?: BrokerAuth } = {},
+): Promise<Mosquitto> {
   const bin = findMosquitto();
   if (!bin) throw new Error('mosquitto is not installed (Debian: apt-get install mosquitto mosquitto-clients)');
   const dataDir = mkdtempSync(join(tmpdir(), 'ff-mosquitto-'));
@@ -67,6 +87,12 @@ export async function startMosquitto(opts: { confPath?: string; extraConfig?: st
   chmodSync(dataDir, 0o777);
   const confFile = join(dataDir, 'mosquitto.conf');
   const base = readFileSync(opts.confPath ?? repoPath('broker/mosquitto.conf'), 'utf8');
+  let auth: { passwordFile: string; aclFile: string } | undefined;
+  if (opts.auth) {
+    auth = { passwordFile: join(dataDir, 'passwd'), aclFile: join(dataDir, 'acl') };
+    writeFileSync(auth.passwordFile, opts.auth.passwordFile, { mode: 0o644 });
+    writeFileSync(auth.aclFile, opts.auth.acl ?? readFileSync(repoPath('broker/acl'), 'utf8'), { mode: 0o644 });
+  }
 
   let child: ChildProcess | undefined;
   let log = '';
@@ -88,7 +114,7 @@ export async function startMosquitto(opts: { confPath?: string; extraConfig?: st
   for (let attempt = 1; ; attempt++) {
     port = await freePort();
     const wsPort = await freePort();
-    writeFileSync(confFile, rewriteConfig(base, { port, wsPort, dataDir }) + (opts.extraConfig ?? ''));
+    writeFileSync(confFile, rewriteConfig(base, { port, wsPort, dataDir, auth }) + (opts.extraConfig ?? ''));
     try {
       await launch();
       break;

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -27,7 +28,8 @@ describe.skipIf(!engine.ok)(`docker compose up, real containers${engine.ok ? '' 
   const root = { chain: 'spectrum-grocers', store: 'fresh-frontier' };
 
   beforeAll(async () => {
-    // As `pnpm broker:credentials` does: broker/passwd on disk, the passwords in the environment.
+    // As `pnpm broker:setup` does: broker/passwd and broker/certs on disk, passwords in the environment.
+    execFileSync('bash', [repoPath('broker/make-dev-ca.sh')]);
     const credentials = makeCredentials({});
     writeFileSync(repoPath('broker/passwd'), credentials.passwordFile, { mode: 0o644 });
     observerPassword = credentials.env.OBSERVER_MQTT_PASSWORD!;

@@ -72,6 +72,7 @@ describe('docker-compose.yaml', () => {
         './broker/mosquitto.conf:/mosquitto/config/mosquitto.conf:ro',
         './broker/passwd:/mosquitto/config/passwd:ro',
         './broker/acl:/mosquitto/config/acl:ro',
+        './broker/certs:/mosquitto/config/certs:ro',
       ]),
     );
     for (const s of SERVICES) {
@@ -81,7 +82,7 @@ describe('docker-compose.yaml', () => {
       // Each service connects with its own account, its password from .env.
       expect(compose.services[s]!.environment).toMatchObject({
         MQTT_USERNAME: s,
-        MQTT_PASSWORD: `\${${passwordVariable(s)}:?run pnpm broker:credentials first}`,
+        MQTT_PASSWORD: `\${${passwordVariable(s)}:?run pnpm broker:setup first}`,
       });
     }
   });

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Duplex } from 'node:stream';
 import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import type { BaseConfig } from './config.js';
@@ -48,6 +49,8 @@ export function clientOptions(config: BaseConfig): IClientOptions {
     // Persistent session: the broker keeps our subscriptions and queues QoS 1 while we are down.
     clean: false,
     protocolVersion: 4,
+    // mqtts:// and wss:// verify the broker against this CA (and the system's when none is given).
+    ...(config.mqtt.caFile ? { ca: readFileSync(config.mqtt.caFile) } : {}),
     keepalive: config.mqtt.keepaliveS,
     connectTimeout: 10_000,
     // We reconnect ourselves, with exponential backoff (MQTT.js only knows a fixed period).

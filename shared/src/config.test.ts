@@ -42,6 +42,12 @@ describe('loadConfig', () => {
     for (const name of ['MQTT_URL', 'MQTT_PORT', 'LOG_LEVEL', 'CHAIN', 'SIMULATE']) expect(e.message).toContain(name);
   });
 
+  it('refuses a CA file that does not exist, naming MQTT_CA_FILE', () => {
+    expect(() => load({ MQTT_URL: 'mqtts://broker:8883', MQTT_CA_FILE: '/nowhere/ca.crt' })).toThrow(
+      /MQTT_CA_FILE: no such file/,
+    );
+  });
+
   it('treats an empty variable as unset', () => {
     expect(load({ MQTT_URL: '', HTTP_PORT: '' }).mqtt.url).toBe('mqtt://localhost:1883');
   });

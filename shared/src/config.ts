@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { config as loadDotenv } from 'dotenv';
 import { z } from 'zod';
 import { AppError } from './errors.js';
@@ -22,6 +23,12 @@ export const BaseEnv = z.object({
   MQTT_USERNAME: z.string().optional(),
   MQTT_PASSWORD: z.string().optional(),
   MQTT_CLIENT_ID: z.string().min(1).max(128).optional(),
+  /** CA certificate (PEM) to trust for mqtts:// and wss://, e.g. broker/certs/ca.crt. */
+  MQTT_CA_FILE: z
+    .string()
+    .min(1)
+    .refine((p) => existsSync(p), 'no such file')
+    .optional(),
   MQTT_KEEPALIVE_S: positiveInt.max(65535).default(30),
   MQTT_RECONNECT_MIN_MS: positiveInt.default(500),
   MQTT_RECONNECT_MAX_MS: positiveInt.default(30_000),
@@ -49,6 +56,7 @@ export interface BaseConfig {
     readonly username: string | undefined;
     readonly password: string | undefined;
     readonly clientId: string;
+    readonly caFile: string | undefined;
     readonly keepaliveS: number;
     readonly reconnectMinMs: number;
     readonly reconnectMaxMs: number;
@@ -116,6 +124,7 @@ export function loadConfig<O extends z.ZodObject = z.ZodObject<Record<string, ne
       username: e.MQTT_USERNAME,
       password: e.MQTT_PASSWORD,
       clientId: e.MQTT_CLIENT_ID ?? `${e.STORE}-${service}`,
+      caFile: e.MQTT_CA_FILE,
       keepaliveS: e.MQTT_KEEPALIVE_S,
       reconnectMinMs: e.MQTT_RECONNECT_MIN_MS,
       reconnectMaxMs: e.MQTT_RECONNECT_MAX_MS,

@@ -40,10 +40,16 @@ export interface BrokerAuth {
  */
 export function rewriteConfig(
   conf: string,
-  opts: { port: number; wsPort: number; dataDir: string; auth?: { passwordFile: string; aclFile: string } },
+  opts: {
+    port: number;
+    wsPort: number;
+    dataDir: string;
+    auth?: { passwordFile: string; aclFile: string };
+    tls?: { port: number; certsDir: string };
+  },
 ): string {
   const dropped =
-    /^\s*(listener|protocol|persistence_location|log_dest|allow_anonymous|password_file|acl_file|cafile|certfile|keyfile|require_certificate)\b/;
+    /^\s*(listener|protocol|persistence_location|log_dest|allow_anonymous|password_file|acl_file|cafile|certfile|keyfile|require_certificate|tls_version)\b/;
   const kept = conf.split('\n').filter((line) => !dropped.test(line));
   const access = opts.auth
     ? ['allow_anonymous false', `password_file ${opts.auth.passwordFile}`, `acl_file ${opts.auth.aclFile}`]
@@ -57,12 +63,24 @@ export function rewriteConfig(
     'protocol mqtt',
     `listener ${opts.wsPort} 127.0.0.1`,
     'protocol websockets',
+    ...(opts.tls
+      ? [
+          `listener ${opts.tls.port} 127.0.0.1`,
+          'protocol mqtt',
+          `cafile ${opts.tls.certsDir}/ca.crt`,
+          `certfile ${opts.tls.certsDir}/server.crt`,
+          `keyfile ${opts.tls.certsDir}/server.key`,
+          'tls_version tlsv1.2',
+        ]
+      : []),
     '',
   ].join('\n');
 }
 
 export interface Mosquitto {
   readonly port: number;
+  /** The TLS listener's port (0 without `tlsCertsDir`). */
+  readonly tlsPort: number;
   readonly url: string;
   readonly dataDir: string;
   readonly output: () => string;
@@ -78,7 +96,13 @@ export interface Mosquitto {
 
 /** Spawn Mosquitto on a free port from `broker/mosquitto.conf` (or `confPath`). */
 export async function startMosquitto(
-  opts: { confPath?: string; extraConfig?: string; auth?: BrokerAuth } = {},
+  opts: {
+    confPath?: string;
+    extraConfig?: string;
+    auth?: BrokerAuth;
+    /** A directory made by broker/make-dev-ca.sh: adds a TLS listener on `tlsPort`. */
+    tlsCertsDir?: string;
+  } = {},
 ): Promise<Mosquitto> {
   const bin = findMosquitto();
   if (!bin) throw new Error('mosquitto is not installed (Debian: apt-get install mosquitto mosquitto-clients)');
@@ -111,10 +135,13 @@ export async function startMosquitto(
 
   // Ports are picked free but not held; another test may take one first, so try again.
   let port = 0;
+  let tlsPort = 0;
   for (let attempt = 1; ; attempt++) {
     port = await freePort();
     const wsPort = await freePort();
-    writeFileSync(confFile, rewriteConfig(base, { port, wsPort, dataDir, auth }) + (opts.extraConfig ?? ''));
+    tlsPort = opts.tlsCertsDir ? await freePort() : 0;
+    const tls = opts.tlsCertsDir ? { port: tlsPort, certsDir: opts.tlsCertsDir } : undefined;
+    writeFileSync(confFile, rewriteConfig(base, { port, wsPort, dataDir, auth, tls }) + (opts.extraConfig ?? ''));
     try {
       await launch();
       break;
@@ -138,6 +165,7 @@ export async function startMosquitto(
   }
   return {
     port,
+    tlsPort,
     url: `mqtt://127.0.0.1:${port}`,
     dataDir,
     output: () => log,

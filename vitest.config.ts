@@ -31,6 +31,15 @@ export default defineConfig({
         },
       })),
       { extends: true as const, test: { name: 'e2e', include: ['e2e/**/*.test.ts'], fileParallelism: false } },
+      // The fault suite runs on its own (pnpm test:faults): minutes of load and kill -9.
+      ...(process.env.FF_FAULTS === '1'
+        ? [
+            {
+              extends: true as const,
+              test: { name: 'faults', include: ['faults/**/*.test.ts'], fileParallelism: false },
+            },
+          ]
+        : []),
     ],
   },
 });

@@ -1,0 +1,75 @@
+import { makeCredentials, passwordVariable, type Account, type ServiceName } from '@spectrum-grocers/shared';
+import {
+  spawnService,
+  startMosquitto,
+  tempDir,
+  waitUntil,
+  type Mosquitto,
+  type ServiceProcess,
+} from '@spectrum-grocers/testkit';
+
+/**
+ * A store for fault tests: Mosquitto from the production config with its accounts and ACL,
+ * and services as processes that can be killed and started again on their own data.
+ */
+export interface FaultStore {
+  readonly broker: Mosquitto;
+  readonly root: { chain: string; store: string };
+  /** The credentials of an account (a service, or `observer`), for test clients. */
+  account(name: Account): { username: string; password: string };
+  proc(name: ServiceName): ServiceProcess;
+  /** Start (or start again, on the same data and client id) a service; resolves once it is subscribed/connected. */
+  start(name: ServiceName): Promise<ServiceProcess>;
+  /** kill -9, no goodbye. */
+  kill(name: ServiceName): Promise<void>;
+  httpUrl(name: ServiceName, path: string): string;
+  dispose(): Promise<void>;
+}
+
+export async function startFaultStore(env: Record<string, string> = {}): Promise<FaultStore> {
+  const { passwordFile, env: passwords } = makeCredentials({});
+  const broker = await startMosquitto({ auth: { passwordFile } });
+  const data = tempDir('ff-faults-');
+  const root = { chain: 'spectrum-grocers', store: 'fresh-frontier' };
+  const procs = new Map<ServiceName, ServiceProcess>();
+  const ports = new Map<ServiceName, number>();
+  return {
+    broker,
+    root,
+    account: (name) => ({ username: name, password: passwords[passwordVariable(name)]! }),
+    proc: (name) => procs.get(name)!,
+    async start(name) {
+      const proc = spawnService(name, {
+        MQTT_URL: broker.url,
+        MQTT_USERNAME: name,
+        MQTT_PASSWORD: passwords[passwordVariable(name)]!,
+        DATA_DIR: data.path,
+        SIMULATE: 'false',
+        HTTP_HOST: '127.0.0.1',
+        HTTP_PORT: '0',
+        MQTT_RECONNECT_MIN_MS: '100',
+        MQTT_RECONNECT_MAX_MS: '1000',
+        ...env,
+      });
+      procs.set(name, proc);
+      const port = await proc.httpPort();
+      ports.set(name, port);
+      // 200 once connected and subscribed.
+      await waitUntil(
+        async () => (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined))?.status === 200,
+        `${name} to be ready`,
+        20_000,
+      );
+      return proc;
+    },
+    async kill(name) {
+      await procs.get(name)?.stop('SIGKILL');
+    },
+    httpUrl: (name, path) => `http://127.0.0.1:${ports.get(name)}${path}`,
+    async dispose() {
+      await Promise.all([...procs.values()].map((p) => p.stop('SIGKILL')));
+      await broker.dispose();
+      data.remove();
+    },
+  };
+}

@@ -41,6 +41,8 @@ export const BaseEnv = z.object({
   HTTP_HOST: z.string().min(1).default('0.0.0.0'),
   HTTP_PORT: port.optional(),
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(5000),
+  /** Larger event payloads are refused (dead-lettered); the broker's own cap is higher. */
+  MAX_PAYLOAD_BYTES: positiveInt.default(256 * 1024),
   /** Set by `pnpm start`: stdin closing (the launcher gone) stops the service. */
   EXIT_ON_STDIN_CLOSE: z.stringbool().default(false),
 });
@@ -67,6 +69,7 @@ export interface BaseConfig {
   readonly log: { readonly level: string; readonly format: 'json' | 'pretty' };
   readonly http: { readonly host: string; readonly port: number };
   readonly shutdownTimeoutMs: number;
+  readonly maxPayloadBytes: number;
   readonly exitOnStdinClose: boolean;
 }
 
@@ -135,6 +138,7 @@ export function loadConfig<O extends z.ZodObject = z.ZodObject<Record<string, ne
     log: { level: e.LOG_LEVEL, format: resolveLogFormat(e.LOG_FORMAT) },
     http: { host: e.HTTP_HOST, port: e.HTTP_PORT ?? opts.defaultHttpPort },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    maxPayloadBytes: e.MAX_PAYLOAD_BYTES,
     exitOnStdinClose: e.EXIT_ON_STDIN_CLOSE,
     options: own.data as z.output<O>,
   });

@@ -4,7 +4,7 @@ import { deriveEventId } from './ids.js';
 import type { Logger } from './logger.js';
 import type { Outbox, Outgoing } from './outbox.js';
 import { idFromBytes, parseEvent } from './parse.js';
-import type { DeadLetter } from './schemas.js';
+import { DEAD_LETTER_PAYLOAD_BYTES, type DeadLetter } from './schemas.js';
 import type { Db } from './store.js';
 import { backoffDelay, sleep } from './timers.js';
 import { deadLetterTopic, eventTopic, type Event, type EventName } from './topics.js';
@@ -38,11 +38,13 @@ export interface ConsumerDeps {
   routes: Routes;
 }
 
-function rawPayload(bytes: Buffer): Pick<DeadLetter, 'payload' | 'encoding'> {
-  const text = bytes.toString('utf8');
-  return Buffer.from(text, 'utf8').equals(bytes)
-    ? { payload: text, encoding: 'utf8' }
-    : { payload: bytes.toString('base64'), encoding: 'base64' };
+function rawPayload(bytes: Buffer): Pick<DeadLetter, 'payload' | 'encoding' | 'payload_bytes' | 'truncated'> {
+  const kept = bytes.subarray(0, DEAD_LETTER_PAYLOAD_BYTES);
+  const size = { payload_bytes: bytes.length, truncated: kept.length < bytes.length };
+  const text = kept.toString('utf8');
+  return Buffer.from(text, 'utf8').equals(kept)
+    ? { payload: text, encoding: 'utf8', ...size }
+    : { payload: kept.toString('base64'), encoding: 'base64', ...size };
 }
 
 /**
@@ -51,7 +53,7 @@ function rawPayload(bytes: Buffer): Pick<DeadLetter, 'payload' | 'encoding'> {
  * → acknowledge → the outbox relay publishes. Refused input goes to dead-letter the same way.
  */
 export function createConsumer({ bus, db, outbox, log, routes }: ConsumerDeps): Consumer {
-  const { service, topics: root } = bus.config;
+  const { service, topics: root, maxPayloadBytes } = bus.config;
   const stats: ConsumerStats = { received: 0, handled: 0, duplicates: 0, deadLettered: 0 };
   const byTopic = new Map<string, EventName>((Object.keys(routes) as EventName[]).map((e) => [eventTopic(root, e), e]));
   const seen = db.prepare<[string], { outcome: string }>('SELECT outcome FROM processed_events WHERE event_id = ?');
@@ -95,6 +97,10 @@ export function createConsumer({ bus, db, outbox, log, routes }: ConsumerDeps): 
     if (event === undefined) {
       log.warn({ topic }, 'message on a topic with no handler; acknowledged and ignored');
       return;
+    }
+    if (bytes.length > maxPayloadBytes) {
+      const reason = `payload of ${bytes.length} bytes is over the ${maxPayloadBytes}-byte limit (MAX_PAYLOAD_BYTES)`;
+      return refuse(idFromBytes(bytes), topic, bytes, reason);
     }
     const parsed = parseEvent(event, bytes);
     if (!parsed.ok) return refuse(idFromBytes(bytes), topic, bytes, parsed.reason);

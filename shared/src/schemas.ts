@@ -81,7 +81,13 @@ export const DeadLetter = z.object({
   topic: z.string(),
   payload: z.string(),
   encoding: z.enum(['utf8', 'base64']),
+  /** Size of the refused payload; `payload` holds at most its first DEAD_LETTER_PAYLOAD_BYTES. */
+  payload_bytes: z.int().nonnegative(),
+  truncated: z.boolean(),
 });
+
+/** How much of a refused payload a dead letter carries. */
+export const DEAD_LETTER_PAYLOAD_BYTES = 16 * 1024;
 
 export type ServiceStatus = z.infer<typeof ServiceStatus>;
 export type DeadLetter = z.infer<typeof DeadLetter>;

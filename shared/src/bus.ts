@@ -16,6 +16,8 @@ export interface Bus {
   readonly config: BaseConfig;
   /** Resolves on the first successful connection. */
   readonly ready: Promise<void>;
+  /** Rejects (CLIENT_ID_IN_USE) when the bus gives up; never resolves. */
+  readonly failed: Promise<never>;
   isConnected(): boolean;
   /** True once `pause` or `close` was called. */
   isClosing(): boolean;
@@ -34,6 +36,15 @@ export interface Bus {
 }
 
 const PUBLISH_TIMEOUT_MS = 10_000;
+/**
+ * A connection the broker closes this soon after accepting it is suspect: when it keeps
+ * happening, another process holds our client id and each connect kicks the other out
+ * [MQTT-3.1.4-2]. We say so at SUSPECT_TAKEOVERS and stop at MAX_TAKEOVERS instead of
+ * flapping forever.
+ */
+const TAKEOVER_WINDOW_MS = 5_000;
+const SUSPECT_TAKEOVERS = 3;
+const MAX_TAKEOVERS = 6;
 
 function statusPayload(service: string, status: ServiceStatus['status']): string {
   const body: ServiceStatus = { service, status, timestamp: new Date().toISOString() };
@@ -77,12 +88,17 @@ export function connectBus(config: BaseConfig, log: Logger): Bus {
   let route: MessageHandler | undefined;
   let markReady: () => void = () => {};
   const ready = new Promise<void>((resolve) => (markReady = resolve));
+  let fail: (err: AppError) => void = () => {};
+  const failed = new Promise<never>((_, reject) => (fail = reject));
+  failed.catch(() => undefined); // observed by whoever runs the service
+  let connectedAt = 0;
+  let takeovers = 0;
   const status = statusTopic(config.topics, config.service);
 
   client.on('connect', (connack) => {
     // Nagle's algorithm costs 20–35 ms per QoS 1 hop; turn it off on every new socket.
     (client.stream as Duplex & { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
-    attempt = 0;
+    connectedAt = Date.now();
     log.info({ url: config.mqtt.url, sessionPresent: connack.sessionPresent }, 'connected to broker');
     markReady();
     client.publish(status, statusPayload(config.service, 'online'), { qos: 1, retain: true }, (err) => {
@@ -91,6 +107,25 @@ export function connectBus(config: BaseConfig, log: Logger): Bus {
   });
   client.on('close', () => {
     if (closing) return;
+    const lived = connectedAt ? Date.now() - connectedAt : -1;
+    connectedAt = 0;
+    if (lived >= TAKEOVER_WINDOW_MS) {
+      attempt = 0;
+      takeovers = 0;
+    } else if (lived >= 0 && ++takeovers >= SUSPECT_TAKEOVERS) {
+      const clientId = config.mqtt.clientId;
+      if (takeovers >= MAX_TAKEOVERS) {
+        const err = new AppError('CLIENT_ID_IN_USE', `client id ${clientId} is in use by another process; giving up`);
+        log.fatal({ clientId, takeovers }, err.message);
+        closing = ended = true;
+        client.end(true);
+        return fail(err);
+      }
+      log.error(
+        { clientId, takeovers },
+        `the broker keeps closing our connections: another process is probably using client id ${clientId}`,
+      );
+    }
     const delay = backoffDelay(attempt++, config.mqtt.reconnectMinMs, config.mqtt.reconnectMaxMs);
     log.warn({ attempt, delayMs: delay }, 'broker connection down; reconnecting');
     clearTimeout(reconnectTimer);
@@ -125,6 +160,7 @@ export function connectBus(config: BaseConfig, log: Logger): Bus {
     client,
     config,
     ready,
+    failed,
     isConnected: () => client.connected,
     isClosing: () => closing,
     publish(topic, payload, opts = {}) {

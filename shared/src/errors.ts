@@ -13,6 +13,8 @@ export const ERROR_CODES = {
   BROKER_UNAVAILABLE: { retryable: true },
   /** The broker refused our credentials or a subscription: configuration, not luck. */
   NOT_AUTHORIZED: { retryable: false },
+  /** Another process connects with our client id: the broker keeps closing one of us. */
+  CLIENT_ID_IN_USE: { retryable: false },
   /** A TCP port we must listen on is already taken. */
   PORT_IN_USE: { retryable: false },
   /** A timed wait ran out. */

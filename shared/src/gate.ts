@@ -142,7 +142,7 @@ export async function runGate<E extends ScanEvent, O extends typeof GateEnv>(
       })
     : Promise.resolve();
   try {
-    await untilSignal(log, { exitOnStdinClose: config.exitOnStdinClose });
+    await Promise.race([untilSignal(log, { exitOnStdinClose: config.exitOnStdinClose }), service.bus.failed]);
   } finally {
     onStopping();
     stopSimulation.abort();

@@ -124,6 +124,7 @@ export function createOutbox(db: Db, bus: Bus, log: Logger): Outbox {
       kick();
       while (Date.now() < deadline) {
         flushAcks();
+        if (!bus.isConnected()) return countPending.get()?.n === 0;
         if (inFlight.size === 0 && countPending.get()?.n === 0) return true;
         await sleep(10);
       }

@@ -101,7 +101,7 @@ export async function runConsumer(spec: ConsumerSpec, onStopping: () => void): P
     httpRoutes: spec.httpRoutes && (({ db }) => spec.httpRoutes!(db)),
   });
   try {
-    await untilSignal(log, { exitOnStdinClose: config.exitOnStdinClose });
+    await Promise.race([untilSignal(log, { exitOnStdinClose: config.exitOnStdinClose }), service.bus.failed]);
   } finally {
     onStopping();
     await service.stop();

@@ -19,7 +19,7 @@ export interface FaultStore {
   account(name: Account): { username: string; password: string };
   proc(name: ServiceName): ServiceProcess;
   /** Start (or start again, on the same data and client id) a service; resolves once it is subscribed/connected. */
-  start(name: ServiceName): Promise<ServiceProcess>;
+  start(name: ServiceName, env?: Record<string, string>): Promise<ServiceProcess>;
   /** kill -9, no goodbye. */
   kill(name: ServiceName): Promise<void>;
   httpUrl(name: ServiceName, path: string): string;
@@ -38,7 +38,7 @@ export async function startFaultStore(env: Record<string, string> = {}): Promise
     root,
     account: (name) => ({ username: name, password: passwords[passwordVariable(name)]! }),
     proc: (name) => procs.get(name)!,
-    async start(name) {
+    async start(name, own = {}) {
       const proc = spawnService(name, {
         MQTT_URL: broker.url,
         MQTT_USERNAME: name,
@@ -50,6 +50,7 @@ export async function startFaultStore(env: Record<string, string> = {}): Promise
         MQTT_RECONNECT_MIN_MS: '100',
         MQTT_RECONNECT_MAX_MS: '1000',
         ...env,
+        ...own,
       });
       procs.set(name, proc);
       const port = await proc.httpPort();

@@ -31,8 +31,8 @@ export interface Bus {
   consume(topics: readonly string[], handler: MessageHandler): Promise<void>;
   /** Stop taking new messages (they stay unacknowledged, for our next session) and wait for the one in flight. */
   pause(): Promise<void>;
-  /** `pause`, then publish `offline` and disconnect. */
-  close(): Promise<void>;
+  /** `pause`, then publish `offline` and disconnect, within `budgetMs` (default SHUTDOWN_TIMEOUT_MS). */
+  close(budgetMs?: number): Promise<void>;
 }
 
 const PUBLISH_TIMEOUT_MS = 10_000;
@@ -130,7 +130,9 @@ export function connectBus(config: BaseConfig, log: Logger): Bus {
     log.warn({ attempt, delayMs: delay }, 'broker connection down; reconnecting');
     clearTimeout(reconnectTimer);
     reconnectTimer = setTimeout(() => {
-      if (!closing) client.reconnect();
+      // Keep MQTT.js's message stores: a bare reconnect() starts empty ones, which silently
+      // drops the QoS 1 publishes still awaiting PUBACK (their callbacks never fire).
+      if (!closing) client.reconnect({ incomingStore: client.incomingStore, outgoingStore: client.outgoingStore });
     }, delay);
   });
   client.on('error', (err) =>
@@ -188,24 +190,26 @@ export function connectBus(config: BaseConfig, log: Logger): Bus {
       clearTimeout(reconnectTimer);
       await inFlight;
     },
-    async close() {
+    async close(budgetMs = config.shutdownTimeoutMs) {
       if (ended) return;
       ended = true;
+      const deadline = Date.now() + budgetMs;
+      const left = () => Math.max(1, deadline - Date.now());
       await this.pause();
       if (client.connected) {
         try {
           await withTimeout(
             client.publishAsync(status, statusPayload(config.service, 'offline'), { qos: 1, retain: true }),
-            config.shutdownTimeoutMs,
+            left(),
             'publishing offline status',
           );
         } catch (err) {
           log.warn({ err: toAppError(err) }, 'could not publish offline status');
         }
       }
-      await withTimeout(client.endAsync(false), config.shutdownTimeoutMs, 'disconnecting').catch(() =>
-        client.endAsync(true),
-      );
+      // A graceful end waits for our in-flight publishes; past the budget, cut the connection
+      // (what was not acknowledged is still in the outbox, or redelivered by the broker).
+      await withTimeout(client.endAsync(false), left(), 'disconnecting').catch(() => client.endAsync(true));
       log.info('disconnected from broker');
     },
   };

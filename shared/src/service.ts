@@ -65,16 +65,18 @@ export async function startService(config: BaseConfig, log: Logger, opts: Servic
     http,
     outbox,
     stats: consumer?.stats,
+    /** Stop within SHUTDOWN_TIMEOUT_MS in all, however slow the broker is. */
     async stop() {
+      const deadline = Date.now() + config.shutdownTimeoutMs;
       await http.close();
       await bus.pause();
-      // Publish what is committed before saying goodbye; what is left stays in the outbox
-      // and goes out at the next start.
-      if (!(await outbox.drain(config.shutdownTimeoutMs))) {
+      // Publish what is committed before saying goodbye (with at most half the budget); what
+      // is left stays in the outbox and goes out at the next start.
+      if (!(await outbox.drain(config.shutdownTimeoutMs / 2))) {
         log.warn({ pending: outbox.pendingCount() }, 'outbox not drained');
       }
       outbox.stop();
-      await bus.close();
+      await bus.close(Math.max(1, deadline - Date.now()));
       db.close();
     },
   };

@@ -92,6 +92,11 @@ export function connectBus(config: BaseConfig, log: Logger): Bus {
   const failed = new Promise<never>((_, reject) => (fail = reject));
   failed.catch(() => undefined); // observed by whoever runs the service
   let connectedAt = 0;
+  let markStopping: () => void = () => {};
+  const stopping = new Promise<void>((resolve) => (markStopping = resolve));
+  /** Resolves when the client is connected (now, or at the next CONNACK). */
+  const connected = (): Promise<void> =>
+    client.connected ? Promise.resolve() : new Promise((resolve) => client.once('connect', () => resolve()));
   let takeovers = 0;
   const status = statusTopic(config.topics, config.service);
 
@@ -176,17 +181,29 @@ export function connectBus(config: BaseConfig, log: Logger): Bus {
     },
     async consume(topics, handler) {
       route = handler;
-      await ready;
-      try {
-        await client.subscribeAsync([...topics], { qos: 1 });
-      } catch (err) {
-        // MQTT.js rejects a SUBACK that refuses a filter (0x80): the account may not read it.
-        throw new AppError('NOT_AUTHORIZED', `broker refused the subscriptions ${topics.join(', ')}`, { cause: err });
+      for (;;) {
+        await Promise.race([connected(), failed, stopping]);
+        if (closing) throw new AppError('BROKER_UNAVAILABLE', 'stopped before the subscriptions were made');
+        try {
+          await client.subscribeAsync([...topics], { qos: 1 });
+          break;
+        } catch (err) {
+          // A SUBACK that refuses a filter (0x80) means this account may not read it; a
+          // subscribe cut short by a dropped connection is simply tried again.
+          if ((err as { packet?: { cmd?: string } }).packet?.cmd === 'suback') {
+            throw new AppError('NOT_AUTHORIZED', `broker refused the subscriptions ${topics.join(', ')}`, {
+              cause: err,
+            });
+          }
+          if (closing) throw toAppError(err, 'BROKER_UNAVAILABLE');
+          log.warn({ err: toAppError(err), topics }, 'subscribe interrupted; trying again once reconnected');
+        }
       }
       log.info({ topics }, 'subscribed');
     },
     async pause() {
       closing = true;
+      markStopping();
       clearTimeout(reconnectTimer);
       await inFlight;
     },

@@ -125,7 +125,9 @@ export async function runGate<E extends ScanEvent, O extends typeof GateEnv>(
   });
   const log = createLogger(config);
   const o = config.options;
+  const signalled = untilSignal(log, { exitOnStdinClose: config.exitOnStdinClose });
   const service = await startService(config, log, {
+    stopping: signalled,
     httpRoutes: ({ outbox }) => ({
       'POST /scans': createScanRoute({ outbox, topics: config.topics }, spec.event, log),
     }),
@@ -142,7 +144,7 @@ export async function runGate<E extends ScanEvent, O extends typeof GateEnv>(
       })
     : Promise.resolve();
   try {
-    await Promise.race([untilSignal(log, { exitOnStdinClose: config.exitOnStdinClose }), service.bus.failed]);
+    await Promise.race([signalled, service.bus.failed]);
   } finally {
     onStopping();
     stopSimulation.abort();

@@ -25,6 +25,8 @@ export interface ServiceOptions {
   routes?: (db: Db) => Routes;
   /** HTTP routes besides /healthz. */
   httpRoutes?: (ctx: { db: Db; bus: Bus; outbox: Outbox }) => Record<string, Route>;
+  /** Settles when the service is asked to stop; a start still waiting for the broker gives up. */
+  stopping?: Promise<unknown>;
 }
 
 /**
@@ -54,7 +56,18 @@ export async function startService(config: BaseConfig, log: Logger, opts: Servic
     throw err;
   });
   if (consumer) {
-    await consumer.start();
+    // A stop asked for while we wait to subscribe ends the wait (bus.pause) and the start.
+    const abort = () => void bus.pause();
+    opts.stopping?.then(abort, abort);
+    try {
+      await consumer.start();
+    } catch (err) {
+      await http.close();
+      outbox.stop();
+      await bus.close(config.shutdownTimeoutMs);
+      db.close();
+      throw err;
+    }
     subscribed = true;
   } else {
     outbox.kick();
@@ -97,13 +110,24 @@ export interface ConsumerSpec {
 export async function runConsumer(spec: ConsumerSpec, onStopping: () => void): Promise<void> {
   const config = loadConfig(spec.service, { defaultHttpPort: spec.defaultHttpPort });
   const log = createLogger(config);
-  const service = await startService(config, log, {
-    schema: spec.schema,
-    routes: (db) => spec.routes({ db, config, log }),
-    httpRoutes: spec.httpRoutes && (({ db }) => spec.httpRoutes!(db)),
-  });
+  // Watched from the very start: a stop during start-up must not wait for the broker.
+  const signalled = untilSignal(log, { exitOnStdinClose: config.exitOnStdinClose });
+  let stopAsked = false;
+  void signalled.then(() => (stopAsked = true));
+  let service: RunningService;
   try {
-    await Promise.race([untilSignal(log, { exitOnStdinClose: config.exitOnStdinClose }), service.bus.failed]);
+    service = await startService(config, log, {
+      schema: spec.schema,
+      routes: (db) => spec.routes({ db, config, log }),
+      httpRoutes: spec.httpRoutes && (({ db }) => spec.httpRoutes!(db)),
+      stopping: signalled,
+    });
+  } catch (err) {
+    if (stopAsked) return; // stopped while starting: a clean exit
+    throw err;
+  }
+  try {
+    await Promise.race([signalled, service.bus.failed]);
   } finally {
     onStopping();
     await service.stop();

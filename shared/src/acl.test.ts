@@ -22,8 +22,8 @@ describe('access rules from the topic catalog', () => {
     expect(rules['hello-helper'].read).toEqual([t('customer-arrival')]);
   });
 
-  it('lets the observer read the whole store and write nothing', () => {
-    expect(rules.observer).toEqual({ write: [], read: [t('#')] });
+  it('lets the observer read the whole chain and write nothing', () => {
+    expect(rules.observer).toEqual({ write: [], read: ['spectrum-grocers/#'] });
   });
 
   it('is what the committed broker/acl says (regenerate with `pnpm broker:acl`)', () => {
@@ -34,7 +34,7 @@ describe('access rules from the topic catalog', () => {
     const acl = mosquittoAcl(root);
     expect(acl).toContain(`user inventory-intel\ntopic write ${t('restock-alert')}\n`);
     expect(acl).toContain(`topic read ${t('customer-departure')}\n`);
-    expect(acl).toContain(`user observer\ntopic read ${t('#')}\n`);
+    expect(acl).toContain('user observer\ntopic read spectrum-grocers/#\n');
   });
 });
 

@@ -4,7 +4,6 @@ import {
   publicationsOf,
   SERVICES,
   statusTopic,
-  storeWildcard,
   subscriptionsOf,
   type ServiceName,
   type TopicRoot,
@@ -32,7 +31,8 @@ export function accessRules(root: TopicRoot): Readonly<Record<ServiceName | type
       read: subscriptionsOf(s).map((e) => eventTopic(root, e)),
     };
   }
-  return { ...rules, [OBSERVER]: { write: [], read: [storeWildcard(root)] } };
+  // The observer reads the whole chain, as `mosquitto_sub -t 'spectrum-grocers/#'` asks.
+  return { ...rules, [OBSERVER]: { write: [], read: [`${root.chain}/#`] } };
 }
 
 /** The Mosquitto `acl_file` for these rules. */

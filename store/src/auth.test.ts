@@ -117,4 +117,11 @@ describe('embedded broker access rules', () => {
       await bus.close();
     }
   });
+
+  it("lets anonymous watchers run the README's mosquitto_sub -t 'spectrum-grocers/#'", async () => {
+    await start(true);
+    const anonymous = await as();
+    await expect(anonymous.subscribeAsync('spectrum-grocers/#', { qos: 1 })).resolves.toHaveLength(1);
+    await expect(anonymous.subscribeAsync('#', { qos: 1 })).rejects.toThrow(/Subscribe error/);
+  });
 });

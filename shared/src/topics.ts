@@ -1,13 +1,5 @@
 import type { z } from 'zod';
-import {
-  CustomerArrival,
-  CustomerDeparture,
-  DeadLetter,
-  DisplayWelcome,
-  PaymentDue,
-  RestockAlert,
-  ServiceStatus,
-} from './schemas.js';
+import { CustomerArrival, CustomerDeparture, DisplayWelcome, PaymentDue, RestockAlert } from './schemas.js';
 
 export const SERVICES = [
   'gateway-guardian',
@@ -91,11 +83,6 @@ export function deadLetterTopic(root: TopicRoot, service: string): string {
   return `${root.chain}/${root.store}/dead-letter/${service}`;
 }
 
-/** Everything of one store, for observers. */
-export function storeWildcard(root: TopicRoot): string {
-  return `${root.chain}/${root.store}/#`;
-}
-
 /** The events a service consumes, from the catalog. */
 export function subscriptionsOf(service: ServiceName): EventName[] {
   return EVENT_NAMES.filter((e) => (EVENTS[e].subscribers as readonly string[]).includes(service));
@@ -105,6 +92,3 @@ export function subscriptionsOf(service: ServiceName): EventName[] {
 export function publicationsOf(service: ServiceName): EventName[] {
   return EVENT_NAMES.filter((e) => EVENTS[e].publisher === service);
 }
-
-/** Schemas of the non-business topics. */
-export const SYSTEM_SCHEMAS = { status: ServiceStatus, deadLetter: DeadLetter } as const;

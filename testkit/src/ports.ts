@@ -1,4 +1,4 @@
-import { createServer, connect } from 'node:net';
+import { createServer } from 'node:net';
 
 function canListen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -18,21 +18,6 @@ export async function freePort(): Promise<number> {
     if (await canListen(port)) return port;
   }
   throw new Error('no free TCP port found in 20000-32767');
-}
-
-/** Resolve once something accepts TCP connections on the port; reject after `timeoutMs`. */
-export async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = connect(port, '127.0.0.1');
-      s.once('connect', () => (s.destroy(), resolve(true)));
-      s.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`nothing listening on 127.0.0.1:${port} after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /** Poll `check` until it returns a truthy value; reject with `what` after `timeoutMs`. */

@@ -127,7 +127,6 @@ export async function runGate<E extends ScanEvent, O extends typeof GateEnv>(
   const o = config.options;
   const signalled = untilSignal(log, { exitOnStdinClose: config.exitOnStdinClose });
   const service = await startService(config, log, {
-    stopping: signalled,
     httpRoutes: ({ outbox }) => ({
       'POST /scans': createScanRoute({ outbox, topics: config.topics }, spec.event, log),
     }),

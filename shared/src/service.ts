@@ -40,6 +40,14 @@ export async function startService(config: BaseConfig, log: Logger, opts: Servic
   const outbox = createOutbox(db, bus, log);
   const consumer = opts.routes && createConsumer({ bus, db, outbox, log, routes: opts.routes(db) });
   let subscribed = consumer === undefined;
+  /** Undo a start that failed half-way, whichever step it failed at. */
+  const abandon = async (err: unknown, http?: HttpServer): Promise<never> => {
+    await http?.close();
+    outbox.stop();
+    await bus.close(config.shutdownTimeoutMs);
+    db.close();
+    throw err;
+  };
   const http = await startHttpServer(config, log, {
     routes: opts.httpRoutes?.({ db, bus, outbox }),
     healthy: () => {
@@ -49,25 +57,12 @@ export async function startService(config: BaseConfig, log: Logger, opts: Servic
         detail: { service: config.service, connected, ...consumer?.stats, outboxPending: outbox.pendingCount() },
       };
     },
-  }).catch(async (err: unknown) => {
-    outbox.stop();
-    await bus.client.endAsync(true);
-    db.close();
-    throw err;
-  });
+  }).catch((err: unknown) => abandon(err));
   if (consumer) {
     // A stop asked for while we wait to subscribe ends the wait (bus.pause) and the start.
     const abort = () => void bus.pause();
     opts.stopping?.then(abort, abort);
-    try {
-      await consumer.start();
-    } catch (err) {
-      await http.close();
-      outbox.stop();
-      await bus.close(config.shutdownTimeoutMs);
-      db.close();
-      throw err;
-    }
+    await consumer.start().catch((err: unknown) => abandon(err, http));
     subscribed = true;
   } else {
     outbox.kick();

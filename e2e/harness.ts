@@ -1,5 +1,5 @@
 import { SERVICES, type ServiceName } from '@spectrum-grocers/shared';
-import { spawnService, tempDir, type ServiceProcess } from '@spectrum-grocers/testkit';
+import { spawnService, tempDir, TEST_SERVICE_ENV, type ServiceProcess } from '@spectrum-grocers/testkit';
 
 export interface RunningStore {
   readonly services: Record<ServiceName, ServiceProcess>;
@@ -26,11 +26,7 @@ export async function startStore(
       MQTT_URL: brokerUrl,
       STORE: store,
       DATA_DIR: data.path,
-      SIMULATE: 'false',
-      HTTP_HOST: '127.0.0.1',
-      HTTP_PORT: '0',
-      MQTT_RECONNECT_MIN_MS: '100',
-      MQTT_RECONNECT_MAX_MS: '1000',
+      ...TEST_SERVICE_ENV,
       DB_SYNCHRONOUS: 'normal',
       ...env,
     });

@@ -10,6 +10,6 @@ export {
 } from './mosquitto.js';
 export { repoPath } from './paths.js';
 export { freePort, waitUntil } from './ports.js';
-export { spawnService, type ServiceProcess } from './services.js';
+export { spawnService, TEST_SERVICE_ENV, type ServiceProcess } from './services.js';
 export { quietLogger, tempDatabase, tempDir } from './store.js';
 export { TEST_BROKERS, type TestBroker } from './brokers.js';

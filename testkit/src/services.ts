@@ -16,6 +16,18 @@ export interface ServiceProcess {
   stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<number | null>;
 }
 
+/**
+ * How tests run a service: no simulated scans, HTTP on a loopback port the service picks
+ * (read it back with `httpPort()`), and quick reconnects.
+ */
+export const TEST_SERVICE_ENV = {
+  SIMULATE: 'false',
+  HTTP_HOST: '127.0.0.1',
+  HTTP_PORT: '0',
+  MQTT_RECONNECT_MIN_MS: '100',
+  MQTT_RECONNECT_MAX_MS: '1000',
+} as const;
+
 const running = new Set<ChildProcess>();
 process.once('exit', () => {
   for (const c of running) c.kill('SIGKILL');

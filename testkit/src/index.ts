@@ -9,7 +9,7 @@ export {
   type Mosquitto,
 } from './mosquitto.js';
 export { repoPath } from './paths.js';
-export { freePort, waitUntil } from './ports.js';
+export { freePort, freePorts, waitUntil } from './ports.js';
 export { spawnService, TEST_SERVICE_ENV, type ServiceProcess } from './services.js';
 export { quietLogger, tempDatabase, tempDir } from './store.js';
 export { TEST_BROKERS, type TestBroker } from './brokers.js';

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, chmodSync, constants, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { freePort, waitUntil } from './ports.js';
+import { freePorts, waitUntil } from './ports.js';
 import { repoPath } from './paths.js';
 
 /** Debian installs the broker in /usr/sbin, which is not on every PATH. */
@@ -137,16 +137,16 @@ export async function startMosquitto(
   let port = 0;
   let tlsPort = 0;
   for (let attempt = 1; ; attempt++) {
-    port = await freePort();
-    const wsPort = await freePort();
-    tlsPort = opts.tlsCertsDir ? await freePort() : 0;
+    const ports = await freePorts(3);
+    [port, tlsPort] = [ports[0]!, opts.tlsCertsDir ? ports[2]! : 0];
+    const wsPort = ports[1]!;
     const tls = opts.tlsCertsDir ? { port: tlsPort, certsDir: opts.tlsCertsDir } : undefined;
     writeFileSync(confFile, rewriteConfig(base, { port, wsPort, dataDir, auth, tls }) + (opts.extraConfig ?? ''));
     try {
       await launch();
       break;
     } catch (err) {
-      if (attempt >= 5 || !/Address already in use/.test(String(err))) {
+      if (attempt >= 5 || !/Address already in use|Unable to create websockets listener/.test(String(err))) {
         child?.kill('SIGKILL');
         rmSync(dataDir, { recursive: true, force: true });
         throw err;

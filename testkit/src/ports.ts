@@ -20,6 +20,13 @@ export async function freePort(): Promise<number> {
   throw new Error('no free TCP port found in 20000-32767');
 }
 
+/** `count` distinct free ports (each free a moment ago, as `freePort`). */
+export async function freePorts(count: number): Promise<number[]> {
+  const ports = new Set<number>();
+  while (ports.size < count) ports.add(await freePort());
+  return [...ports];
+}
+
 /** Poll `check` until it returns a truthy value; reject with `what` after `timeoutMs`. */
 export async function waitUntil<T>(
   check: () => T | Promise<T>,

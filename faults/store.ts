@@ -16,6 +16,8 @@ import {
 export interface FaultStore {
   readonly broker: Mosquitto;
   readonly root: { chain: string; store: string };
+  /** DATA_DIR of every service: `<service>.db` in it. */
+  readonly dataDir: string;
   /** The credentials of an account (a service, or `observer`), for test clients. */
   account(name: Account): { username: string; password: string };
   proc(name: ServiceName): ServiceProcess;
@@ -37,6 +39,7 @@ export async function startFaultStore(env: Record<string, string> = {}): Promise
   return {
     broker,
     root,
+    dataDir: data.path,
     account: (name) => ({ username: name, password: passwords[passwordVariable(name)]! }),
     proc: (name) => procs.get(name)!,
     async start(name, own = {}) {

@@ -41,6 +41,12 @@ export const BaseEnv = z.object({
   HTTP_HOST: z.string().min(1).default('0.0.0.0'),
   HTTP_PORT: port.optional(),
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(5000),
+  /**
+   * After a lost connection, publish again what the broker acknowledged this long before it
+   * dropped: a broker that crashes loses what it had not yet saved (Mosquitto saves every
+   * second, broker/mosquitto.conf). Consumers drop the copies by event_id. 0: never.
+   */
+  OUTBOX_RESEND_WINDOW_MS: z.coerce.number().int().min(0).default(5000),
   /** Larger event payloads are refused (dead-lettered); the broker's own cap is higher. */
   MAX_PAYLOAD_BYTES: positiveInt.default(256 * 1024),
   /** Set by `pnpm start`: stdin closing (the launcher gone) stops the service. */
@@ -70,6 +76,7 @@ export interface BaseConfig {
   readonly http: { readonly host: string; readonly port: number };
   readonly shutdownTimeoutMs: number;
   readonly maxPayloadBytes: number;
+  readonly outboxResendWindowMs: number;
   readonly exitOnStdinClose: boolean;
 }
 
@@ -139,6 +146,7 @@ export function loadConfig<O extends z.ZodObject = z.ZodObject<Record<string, ne
     http: { host: e.HTTP_HOST, port: e.HTTP_PORT ?? opts.defaultHttpPort },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     maxPayloadBytes: e.MAX_PAYLOAD_BYTES,
+    outboxResendWindowMs: e.OUTBOX_RESEND_WINDOW_MS,
     exitOnStdinClose: e.EXIT_ON_STDIN_CLOSE,
     options: own.data as z.output<O>,
   });

@@ -13,18 +13,31 @@ import { connectBus, type Bus } from './bus.js';
 import { loadConfig } from './config.js';
 import { createOutbox, type Outbox } from './outbox.js';
 
-describe.skipIf(skipWithoutMosquitto)('outbox across a frozen broker', () => {
+const RESEND_WINDOW_MS = 1000;
+
+describe.skipIf(skipWithoutMosquitto)('outbox across a frozen or crashed broker', () => {
   let broker: Mosquitto;
   let db: ReturnType<typeof tempDatabase>;
   let bus: Bus;
   let outbox: Outbox;
   let watcher: Collector;
+  let n = 0;
+  const add = () => {
+    outbox.enqueue([{ topic: 'outbox/test', eventId: `e${n}`, payload: { n: n++ } }]);
+    outbox.kick();
+  };
 
   beforeEach(async () => {
     broker = await startMosquitto();
     db = tempDatabase('gateexit-guardian', '');
     const config = loadConfig('gateexit-guardian', {
-      env: { MQTT_URL: broker.url, MQTT_KEEPALIVE_S: '2', MQTT_RECONNECT_MIN_MS: '100', MQTT_RECONNECT_MAX_MS: '1000' },
+      env: {
+        MQTT_URL: broker.url,
+        MQTT_KEEPALIVE_S: '2',
+        MQTT_RECONNECT_MIN_MS: '100',
+        MQTT_RECONNECT_MAX_MS: '1000',
+        OUTBOX_RESEND_WINDOW_MS: String(RESEND_WINDOW_MS),
+      },
       defaultHttpPort: 0,
       dotenv: false,
     });
@@ -35,6 +48,7 @@ describe.skipIf(skipWithoutMosquitto)('outbox across a frozen broker', () => {
       clientId: 'outbox-freeze-watcher',
       keepalive: 60,
     });
+    n = 0;
     await bus.ready;
   });
   afterEach(async () => {
@@ -49,11 +63,6 @@ describe.skipIf(skipWithoutMosquitto)('outbox across a frozen broker', () => {
   // Regression: MQTT.js's reconnect() starts with empty message stores, so publishes still
   // awaiting PUBACK when the connection died were never resent and the outbox never drained.
   it('publishes everything, including what was in flight when the broker froze, once it is back', async () => {
-    let n = 0;
-    const add = () => {
-      outbox.enqueue([{ topic: 'outbox/test', eventId: `e${n}`, payload: { n: n++ } }]);
-      outbox.kick();
-    };
     for (let i = 0; i < 5; i++) add();
     await waitUntil(() => outbox.pendingCount() === 0, 'the first five');
     broker.signal('SIGSTOP');
@@ -66,5 +75,22 @@ describe.skipIf(skipWithoutMosquitto)('outbox across a frozen broker', () => {
     await waitUntil(() => outbox.pendingCount() === 0, 'the outbox to drain after the thaw', 20_000);
     const got = await watcher.waitFor('outbox/test', 25, 20_000);
     expect(new Set(got.map((m) => m.json<{ n: number }>().n)).size).toBe(25);
+  }, 60_000);
+
+  it('after a broker kill -9, publishes again what the broker acknowledged within the window before, and nothing older', async () => {
+    for (let i = 0; i < 5; i++) add(); // e0–e4: long saved by the broker
+    await waitUntil(() => outbox.pendingCount() === 0, 'the old five');
+    await new Promise((r) => setTimeout(r, RESEND_WINDOW_MS + 1500));
+    for (let i = 0; i < 5; i++) add(); // e5–e9: acknowledged just before the crash
+    await waitUntil(() => outbox.pendingCount() === 0, 'the recent five');
+    await watcher.waitFor('outbox/test', 10);
+    const before = watcher.messages.length;
+    await broker.stop('SIGKILL');
+    await broker.restart();
+    await waitUntil(() => bus.isConnected() && outbox.pendingCount() === 0, 'the outbox to drain again', 20_000);
+    await waitUntil(() => watcher.messages.length >= before + 5, 'the copies', 20_000);
+    await new Promise((r) => setTimeout(r, 300));
+    const again = new Set(watcher.messages.slice(before).map((m) => m.json<{ n: number }>().n));
+    expect([...again].sort((a, b) => a - b)).toEqual([5, 6, 7, 8, 9]);
   }, 60_000);
 });

@@ -38,6 +38,11 @@ const MARK_SENT_EVERY_MS = 50;
  * The transactional outbox: handlers write their outgoing events into SQLite in the same
  * transaction as the state change; this relay publishes them at QoS 1 and marks each sent on
  * PUBACK. After a crash, whatever was not acknowledged is published again at start.
+ *
+ * A PUBACK only means the broker has the message in memory: a broker killed before its next
+ * save loses what it acknowledged since the last one. So after a lost connection the relay
+ * publishes again what was acknowledged within OUTBOX_RESEND_WINDOW_MS before it dropped;
+ * consumers drop the copies by event_id.
  */
 export function createOutbox(db: Db, bus: Bus, log: Logger): Outbox {
   const insert = db.prepare(
@@ -51,6 +56,12 @@ export function createOutbox(db: Db, bus: Bus, log: Logger): Outbox {
   const markSent = db.transaction((seqs: number[], at: string) => {
     for (const seq of seqs) update.run(at, seq);
   });
+  // Walks back from the newest row, so it reads only the rows of the window.
+  const lastSentBefore = db.prepare<[string], { seq: number }>(
+    'SELECT seq FROM outbox WHERE sent_at < ? ORDER BY seq DESC LIMIT 1',
+  );
+  const reopen = db.prepare('UPDATE outbox SET sent_at = NULL WHERE seq > ? AND sent_at >= ?');
+  const resendWindowMs = bus.config.outboxResendWindowMs;
 
   const inFlight = new Set<number>();
   let cursor = 0; // highest seq handed to MQTT.js in this connection's lifetime
@@ -58,6 +69,7 @@ export function createOutbox(db: Db, bus: Bus, log: Logger): Outbox {
   let flushScheduled = false;
   let flushTimer: NodeJS.Timeout | undefined;
   let stopped = false;
+  let droppedAt = 0; // when the connection was lost (0: connected, or never connected)
 
   function flushAcks(): void {
     flushScheduled = false;
@@ -103,10 +115,34 @@ export function createOutbox(db: Db, bus: Bus, log: Logger): Outbox {
     }
   }
 
+  /** Mark pending again what the broker acknowledged since `since` (it may have lost it). */
+  function resendSince(since: number): void {
+    flushAcks();
+    const cutoff = new Date(since).toISOString();
+    try {
+      const floor = lastSentBefore.get(cutoff)?.seq ?? 0;
+      const count = reopen.run(floor, cutoff).changes;
+      if (count === 0) return;
+      cursor = 0;
+      log.info(
+        { count, windowMs: resendWindowMs },
+        'publishing again what the broker acknowledged just before the connection dropped',
+      );
+    } catch (err) {
+      log.warn({ err: toAppError(err) }, 'could not mark recent outbox rows for sending again');
+    }
+  }
+
+  const onClose = (): void => {
+    if (!stopped && droppedAt === 0) droppedAt = Date.now();
+  };
   const onConnect = (): void => {
-    // A new connection: MQTT.js resends what it had in flight; we resume after it.
+    if (droppedAt !== 0 && resendWindowMs > 0) resendSince(droppedAt - resendWindowMs);
+    droppedAt = 0;
+    // MQTT.js resends what it had in flight; we go on with what is pending.
     kick();
   };
+  bus.client.on('close', onClose);
   bus.client.on('connect', onConnect);
 
   return {
@@ -133,6 +169,7 @@ export function createOutbox(db: Db, bus: Bus, log: Logger): Outbox {
     stop() {
       stopped = true;
       bus.client.off('connect', onConnect);
+      bus.client.off('close', onClose);
       flushAcks();
     },
   };

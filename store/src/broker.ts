@@ -8,6 +8,9 @@ export interface EmbeddedBroker {
   close(): Promise<void>;
 }
 
+/** Mosquitto's max_packet_size in broker/mosquitto.conf. */
+export const DEFAULT_MAX_PACKET_BYTES = 2 * 1024 * 1024;
+
 /**
  * aedes in this process: MQTT 3.1.1, sessions in memory (they last as long as this process),
  * enough for one machine. Production runs Mosquitto (broker/mosquitto.conf).
@@ -18,8 +21,29 @@ export async function startEmbeddedBroker(opts: {
   log: Logger;
   /** Who may connect and what each may do; omit for an open broker. */
   auth?: Pick<AedesOptions, 'authenticate' | 'authorizePublish' | 'authorizeSubscribe'>;
+  /**
+   * A client publishing a bigger message is disconnected and the message dropped, as Mosquitto
+   * does past max_packet_size (aedes has no cap of its own; it reads the packet, then refuses it).
+   */
+  maxPacketBytes?: number;
 }): Promise<EmbeddedBroker> {
-  const broker = await Aedes.createBroker({ ...opts.auth });
+  const maxPacketBytes = opts.maxPacketBytes ?? DEFAULT_MAX_PACKET_BYTES;
+  const authorize = opts.auth?.authorizePublish;
+  const broker = await Aedes.createBroker({
+    ...opts.auth,
+    authorizePublish(client, packet, done) {
+      const size = packet.payload.length + Buffer.byteLength(packet.topic);
+      if (client && size > maxPacketBytes) {
+        opts.log.warn(
+          { clientId: client.id, topic: packet.topic, bytes: size, maxPacketBytes },
+          'refused an oversized publish',
+        );
+        return done(new Error(`a message of ${size} bytes is over the limit of ${maxPacketBytes}`));
+      }
+      if (authorize) return authorize.call(this, client, packet, done);
+      done(null);
+    },
+  });
   const server = createServer({ noDelay: true }, broker.handle);
   broker.on('clientError', (client, err) => opts.log.debug({ clientId: client.id, err: err.message }, 'client error'));
   try {

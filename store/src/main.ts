@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { createLogger, loadConfig, runMain, SERVICES, untilSignal } from '@spectrum-grocers/shared';
+import { createLogger, envPositiveInt, loadConfig, runMain, SERVICES, untilSignal } from '@spectrum-grocers/shared';
 import { createAuthorizer } from './auth.js';
-import { startEmbeddedBroker, type EmbeddedBroker } from './broker.js';
+import { DEFAULT_MAX_PACKET_BYTES, startEmbeddedBroker, type EmbeddedBroker } from './broker.js';
 import { serviceEnv, superviseServices } from './supervisor.js';
 
 const StoreEnv = z.object({
@@ -19,6 +19,8 @@ const StoreEnv = z.object({
         .filter(Boolean),
     )
     .pipe(z.array(z.enum(SERVICES)).min(1)),
+  /** The embedded broker disconnects a client that publishes a bigger message (as Mosquitto's max_packet_size). */
+  MQTT_MAX_PACKET_BYTES: envPositiveInt.default(DEFAULT_MAX_PACKET_BYTES),
   /** Let clients without credentials watch (read-only) the embedded broker, e.g. mosquitto_sub. */
   MQTT_ANONYMOUS_READ: z.stringbool().default(true),
 });
@@ -38,6 +40,7 @@ runMain('store', async (onStopping) => {
       port: config.mqtt.port,
       log,
       auth: createAuthorizer(config.topics, credentials, { anonymousRead: config.options.MQTT_ANONYMOUS_READ, log }),
+      maxPacketBytes: config.options.MQTT_MAX_PACKET_BYTES,
     });
   }
   const url = broker?.url ?? config.mqtt.url;

@@ -21,6 +21,12 @@ export const EventId = z
   .max(128)
   .regex(/^[A-Za-z0-9._:-]+$/, 'must contain only letters, digits and . _ : -');
 
+/**
+ * The `event_id` of the event that caused this one (departure → payment-due and restock-alert,
+ * arrival → display-welcome), so that a chain of events can be traced back to its source.
+ */
+export const CausationId = EventId.optional();
+
 /** The most products one departure may carry: a very full trolley, not a warehouse. */
 export const MAX_BASKET_ITEMS = 1000;
 
@@ -41,6 +47,7 @@ export const PaymentDue = z
   .object({
     event_id: EventId.optional(),
     departure_event_id: EventId.optional(),
+    causation_id: CausationId,
     timestamp: Timestamp,
     customer_id: Id,
     amount: z.number().nonnegative().finite(),
@@ -53,6 +60,7 @@ export const PaymentDue = z
 
 export const RestockAlert = z.object({
   event_id: EventId.optional(),
+  causation_id: CausationId,
   timestamp: Timestamp,
   item_id: Id,
   quantity: z.int().nonnegative(),
@@ -61,6 +69,7 @@ export const RestockAlert = z.object({
 
 export const DisplayWelcome = z.object({
   event_id: EventId,
+  causation_id: CausationId,
   timestamp: Timestamp,
   customer_id: Id,
   name: z.string().max(200).nullable(),

@@ -41,6 +41,7 @@ describe('fastlane-finale: customer-departure', () => {
     expect(out!.payload).toEqual({
       event_id: paymentIdFor('dep-1'),
       departure_event_id: 'dep-1',
+      causation_id: 'dep-1',
       timestamp: now.toISOString(),
       customer_id: 4,
       amount: cents / 100,

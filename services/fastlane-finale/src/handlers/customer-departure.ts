@@ -61,6 +61,7 @@ export function createDepartureHandler({ db, catalog, clock, topics, log }: Deps
     const payment: WireEvent<'payment-due'> & { event_id: string } = {
       event_id: paymentIdFor(departure.event_id),
       departure_event_id: departure.event_id,
+      causation_id: departure.event_id,
       timestamp: clock().toISOString(),
       customer_id: departure.customer_id,
       amount: cents / 100,

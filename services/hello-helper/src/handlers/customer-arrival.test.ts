@@ -21,6 +21,7 @@ describe('hello-helper: customer-arrival', () => {
     expect(out!.topic).toBe('spectrum-grocers/test-store/display-welcome');
     expect(out!.payload).toEqual({
       event_id: deriveEventId('display-welcome', 'a-1'),
+      causation_id: 'a-1',
       timestamp: now.toISOString(),
       customer_id: 1,
       name: 'Dave',

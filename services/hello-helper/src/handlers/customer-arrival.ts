@@ -59,6 +59,7 @@ export function createArrivalHandler({ db, clock, topics, log }: Deps): EventHan
     const name = lookup.get(arrival.customer_id)?.name;
     const welcome: WireEvent<'display-welcome'> = {
       event_id: deriveEventId('display-welcome', arrival.event_id),
+      causation_id: arrival.event_id,
       timestamp: clock().toISOString(),
       customer_id: arrival.customer_id,
       name: name ?? null,

@@ -49,10 +49,12 @@ describe('inventory-intel: customer-departure', () => {
     const p = catalog.get(7)!;
     const toThreshold = p.starting_stock - p.restock_threshold; // leaves exactly the threshold
     expect(handle(departure(Array<number>(toThreshold).fill(7)))).toEqual([]);
-    const [alert, ...rest] = handle(departure([7]));
+    const crossing = departure([7]);
+    const [alert, ...rest] = handle(crossing);
     expect(rest).toEqual([]);
     expect(alert!.topic).toBe('spectrum-grocers/test-store/restock-alert');
     expect(alert!.payload).toMatchObject({
+      causation_id: crossing.event_id,
       item_id: 7,
       quantity: p.restock_threshold - 1,
       threshold: p.restock_threshold,

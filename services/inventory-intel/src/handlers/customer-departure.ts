@@ -85,6 +85,7 @@ export function createDepartureHandler({ db, clock, topics, log }: Deps): EventH
       if (quantity >= threshold && left < threshold) {
         const alert: WireEvent<'restock-alert'> & { event_id: string } = {
           event_id: deriveEventId('restock-alert', departure.event_id, id),
+          causation_id: departure.event_id,
           timestamp: clock().toISOString(),
           item_id: id,
           quantity: left,

@@ -116,6 +116,37 @@ describe.skipIf(skipWithoutMosquitto)('the store end to end: five service proces
     }
   });
 
+  it('exposes Prometheus metrics on every service: events in and out per topic, latency, dead-letters, outbox depth', async () => {
+    const scrape = async (service: (typeof SERVICES)[number]) => {
+      const res = await fetch(store.url(service, '/metrics'));
+      expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+      return res.text();
+    };
+    const series = (text: string, name: string, labels: Record<string, string>) => {
+      const line = text
+        .split('\n')
+        .find((l) => l.startsWith(`${name}{`) && Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)));
+      return line === undefined ? undefined : Number(line.split(' ').pop());
+    };
+    // The dead-letter test above refused two departures; one more good one now.
+    const scan = await postJson(store.url('gateexit-guardian', '/scans'), { customer_id: 2, product_ids: [4] });
+    await paymentFor(scan.body.event_id as string);
+    const fastlane = await waitUntil(async () => {
+      const text = await scrape('fastlane-finale');
+      return (series(text, 'ff_events_out_total', { topic: topic('payment-due') }) ?? 0) >= 1 ? text : undefined;
+    }, 'payment-due counted');
+    const departures = { topic: topic('customer-departure') };
+    expect(series(fastlane, 'ff_events_in_total', { ...departures, outcome: 'handled' })).toBeGreaterThanOrEqual(1);
+    expect(series(fastlane, 'ff_events_in_total', { ...departures, outcome: 'dead_letter' })).toBe(2);
+    expect(series(fastlane, 'ff_dead_letters_total', departures)).toBe(2);
+    expect(series(fastlane, 'ff_handler_duration_seconds_count', departures)).toBeGreaterThanOrEqual(3);
+    expect(series(fastlane, 'ff_broker_connected', { service: 'fastlane-finale' })).toBe(1);
+    expect(series(fastlane, 'ff_outbox_pending', { service: 'fastlane-finale' })).toBe(0);
+    const gate = await scrape('gateexit-guardian');
+    expect(series(gate, 'ff_events_out_total', departures)).toBeGreaterThanOrEqual(1);
+    for (const service of SERVICES) expect(await scrape(service)).toContain('ff_broker_reconnects_total{service="');
+  });
+
   it('stops a gate promptly on SIGTERM while its simulated sensor is scanning', async () => {
     const data = tempDir();
     const gate = spawnService('gateexit-guardian', {

@@ -2,6 +2,7 @@ import type { Bus, MessageHandler } from './bus.js';
 import { toAppError } from './errors.js';
 import { deriveEventId } from './ids.js';
 import type { Logger } from './logger.js';
+import type { Metrics, Outcome } from './metrics.js';
 import type { Outbox, Outgoing } from './outbox.js';
 import { idFromBytes, parseEvent } from './parse.js';
 import { DEAD_LETTER_PAYLOAD_BYTES, type DeadLetter } from './schemas.js';
@@ -36,6 +37,7 @@ export interface ConsumerDeps {
   outbox: Outbox;
   log: Logger;
   routes: Routes;
+  metrics?: Metrics;
 }
 
 function rawPayload(bytes: Buffer): Pick<DeadLetter, 'payload' | 'encoding' | 'payload_bytes' | 'truncated'> {
@@ -52,7 +54,7 @@ function rawPayload(bytes: Buffer): Pick<DeadLetter, 'payload' | 'encoding' | 'p
  * parse → (already processed? skip) → handler → record processed + outbox in one transaction
  * → acknowledge → the outbox relay publishes. Refused input goes to dead-letter the same way.
  */
-export function createConsumer({ bus, db, outbox, log, routes }: ConsumerDeps): Consumer {
+export function createConsumer({ bus, db, outbox, log, routes, metrics }: ConsumerDeps): Consumer {
   const { service, topics: root, maxPayloadBytes } = bus.config;
   const stats: ConsumerStats = { received: 0, handled: 0, duplicates: 0, deadLettered: 0 };
   const byTopic = new Map<string, EventName>((Object.keys(routes) as EventName[]).map((e) => [eventTopic(root, e), e]));
@@ -83,20 +85,22 @@ export function createConsumer({ bus, db, outbox, log, routes }: ConsumerDeps): 
     return { topic: deadLetterTopic(root, service), eventId: letter.event_id, payload: letter };
   }
 
-  function refuse(sourceId: string, topic: string, bytes: Buffer, reason: string): void {
+  function refuse(sourceId: string, topic: string, bytes: Buffer, reason: string): Outcome {
     if (commit(sourceId, topic, 'dead-letter', () => [deadLetter(sourceId, topic, bytes, reason)])) {
       stats.deadLettered++;
+      metrics?.deadLetters.inc({ topic });
       log.warn({ topic, eventId: sourceId, reason }, 'refused message; sent to dead-letter');
-    } else {
-      stats.duplicates++;
+      return 'dead_letter';
     }
+    stats.duplicates++;
+    return 'duplicate';
   }
 
-  function handleOnce(topic: string, bytes: Buffer): void {
+  function handleOnce(topic: string, bytes: Buffer): Outcome {
     const event = byTopic.get(topic);
     if (event === undefined) {
       log.warn({ topic }, 'message on a topic with no handler; acknowledged and ignored');
-      return;
+      return 'ignored';
     }
     if (bytes.length > maxPayloadBytes) {
       const reason = `payload of ${bytes.length} bytes is over the ${maxPayloadBytes}-byte limit (MAX_PAYLOAD_BYTES)`;
@@ -107,23 +111,28 @@ export function createConsumer({ bus, db, outbox, log, routes }: ConsumerDeps): 
     const handler = routes[event] as EventHandler<typeof event>;
     const id = parsed.value.event_id;
     try {
-      if (commit(id, topic, 'handled', () => handler(parsed.value))) stats.handled++;
-      else {
-        stats.duplicates++;
-        log.info({ topic, eventId: id }, 'duplicate event ignored');
+      if (commit(id, topic, 'handled', () => handler(parsed.value))) {
+        stats.handled++;
+        return 'handled';
       }
+      stats.duplicates++;
+      log.info({ topic, eventId: id }, 'duplicate event ignored');
+      return 'duplicate';
     } catch (err) {
       const e = toAppError(err);
       if (e.retryable) throw e;
-      refuse(id, topic, bytes, `${e.code}: ${e.message}`);
+      return refuse(id, topic, bytes, `${e.code}: ${e.message}`);
     }
   }
 
   const onMessage: MessageHandler = async (topic, payload) => {
     stats.received++;
+    const timer = metrics?.handlerSeconds.startTimer({ topic });
     for (let attempt = 0; ; attempt++) {
       try {
-        handleOnce(topic, payload);
+        const outcome = handleOnce(topic, payload);
+        timer?.();
+        metrics?.eventsIn.inc({ topic, outcome });
         outbox.kick();
         return;
       } catch (err) {

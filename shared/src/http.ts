@@ -6,12 +6,19 @@ import type { Logger } from './logger.js';
 
 export interface HttpReply {
   status: number;
+  /** Sent as JSON; a string is sent as it is, with the content-type of `headers` (default text/plain). */
   body: unknown;
   headers?: Record<string, string>;
 }
 
 /** A route gets the parsed JSON body (for POST) and answers with a status and a JSON body. */
 export type Route = (body: unknown, req: IncomingMessage) => Promise<HttpReply> | HttpReply;
+
+/**
+ * A route that keeps its response open (Server-Sent Events): it writes to `res` itself and is
+ * ended by the server when it closes.
+ */
+export type StreamRoute = (req: IncomingMessage, res: ServerResponse) => void;
 
 export interface HttpServer {
   readonly server: Server;
@@ -23,9 +30,10 @@ export interface HttpServer {
 export const MAX_BODY_BYTES = 64 * 1024;
 
 function send(res: ServerResponse, reply: HttpReply): void {
-  const body = JSON.stringify(reply.body);
+  const text = typeof reply.body === 'string';
+  const body = text ? (reply.body as string) : JSON.stringify(reply.body);
   res.writeHead(reply.status, {
-    'content-type': 'application/json; charset=utf-8',
+    'content-type': text ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(body),
     ...reply.headers,
   });
@@ -58,8 +66,14 @@ async function readJson(req: IncomingMessage): Promise<HttpReply | { json: unkno
 export async function startHttpServer(
   config: Pick<BaseConfig, 'http'>,
   log: Logger,
-  opts: { routes?: Record<string, Route>; healthy: () => { ok: boolean; detail: Record<string, unknown> } },
+  opts: {
+    routes?: Record<string, Route>;
+    /** GET routes that stream (Server-Sent Events). */
+    streams?: Record<string, StreamRoute>;
+    healthy: () => { ok: boolean; detail: Record<string, unknown> };
+  },
 ): Promise<HttpServer> {
+  const open = new Set<ServerResponse>();
   const routes: Record<string, Route> = {
     'GET /healthz': () => {
       const h = opts.healthy();
@@ -69,9 +83,15 @@ export async function startHttpServer(
   };
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
+    const stream = req.method === 'GET' && path !== undefined ? opts.streams?.[path] : undefined;
+    if (stream) {
+      open.add(res);
+      res.once('close', () => open.delete(res));
+      return stream(req, res);
+    }
     const route = routes[`${req.method} ${path}`];
     if (!route) {
-      const known = Object.keys(routes).some((k) => k.endsWith(` ${path}`));
+      const known = Object.keys(routes).some((k) => k.endsWith(` ${path}`)) || path! in (opts.streams ?? {});
       return send(
         res,
         known ? { status: 405, body: { error: 'method not allowed' } } : { status: 404, body: { error: 'not found' } },
@@ -117,6 +137,7 @@ export async function startHttpServer(
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
+        for (const res of open) res.end();
         server.closeIdleConnections();
       }),
   };

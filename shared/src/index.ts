@@ -4,7 +4,14 @@ export type { BaseConfig, Config, LoadConfigOptions } from './config.js';
 export { createConsumer } from './consumer.js';
 export type { Consumer, ConsumerStats, EventHandler, Routes } from './consumer.js';
 export { AppError, ERROR_CODES, toAppError, type ErrorCode } from './errors.js';
-export { startHttpServer, MAX_BODY_BYTES, type HttpReply, type HttpServer, type Route } from './http.js';
+export {
+  startHttpServer,
+  MAX_BODY_BYTES,
+  type HttpReply,
+  type HttpServer,
+  type Route,
+  type StreamRoute,
+} from './http.js';
 export { deriveEventId, newEventId } from './ids.js';
 export { runMain, untilSignal } from './lifecycle.js';
 export { createLogger, stdoutWriter, type Logger } from './logger.js';
@@ -61,3 +68,5 @@ export {
   passwordVariable,
   type Account,
 } from './credentials.js';
+export { createMetrics, type Metrics, type MetricSources, type Outcome } from './metrics.js';
+export { createSseHub, type SseEvent, type SseHub } from './sse.js';

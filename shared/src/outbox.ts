@@ -1,6 +1,7 @@
 import type { Bus } from './bus.js';
 import { toAppError } from './errors.js';
 import type { Logger } from './logger.js';
+import type { Metrics } from './metrics.js';
 import type { Db } from './store.js';
 import { sleep } from './timers.js';
 
@@ -22,6 +23,8 @@ export interface Outbox {
   kick(): void;
   /** Rows not yet acknowledged by the broker. */
   pendingCount(): number;
+  /** Call `listener` with each event the broker acknowledged (again, for one published again). */
+  onPublished(listener: (topic: string, payload: string) => void): void;
   /** Wait until nothing is pending or in flight, at most `ms`; resolves to whether it drained. */
   drain(ms: number): Promise<boolean>;
   stop(): void;
@@ -44,7 +47,7 @@ const MARK_SENT_EVERY_MS = 50;
  * publishes again what was acknowledged within OUTBOX_RESEND_WINDOW_MS before it dropped;
  * consumers drop the copies by event_id.
  */
-export function createOutbox(db: Db, bus: Bus, log: Logger): Outbox {
+export function createOutbox(db: Db, bus: Bus, log: Logger, metrics?: Metrics): Outbox {
   const insert = db.prepare(
     'INSERT OR IGNORE INTO outbox (event_id, topic, payload, retain, created_at) VALUES (?, ?, ?, ?, ?)',
   );
@@ -64,6 +67,7 @@ export function createOutbox(db: Db, bus: Bus, log: Logger): Outbox {
   const resendWindowMs = bus.config.outboxResendWindowMs;
 
   const inFlight = new Set<number>();
+  const listeners: Array<(topic: string, payload: string) => void> = [];
   let cursor = 0; // highest seq handed to MQTT.js in this connection's lifetime
   let acked: number[] = [];
   let flushScheduled = false;
@@ -85,8 +89,18 @@ export function createOutbox(db: Db, bus: Bus, log: Logger): Outbox {
     }
   }
 
-  function onAck(seq: number, err?: Error): void {
+  function onAck(seq: number, topic: string, payload: string, err?: Error): void {
     inFlight.delete(seq);
+    if (!err) {
+      metrics?.eventsOut.inc({ topic });
+      for (const listener of listeners) {
+        try {
+          listener(topic, payload);
+        } catch (e) {
+          log.warn({ err: toAppError(e), topic }, 'a listener of published events failed');
+        }
+      }
+    }
     if (err) {
       cursor = Math.min(cursor, seq - 1);
       if (!stopped) log.warn({ err: toAppError(err), seq }, 'outbox publish failed; will retry');
@@ -110,7 +124,9 @@ export function createOutbox(db: Db, bus: Bus, log: Logger): Outbox {
         cursor = row.seq;
         if (inFlight.has(row.seq)) continue;
         inFlight.add(row.seq);
-        bus.client.publish(row.topic, row.payload, { qos: 1, retain: row.retain === 1 }, (err) => onAck(row.seq, err));
+        bus.client.publish(row.topic, row.payload, { qos: 1, retain: row.retain === 1 }, (err) =>
+          onAck(row.seq, row.topic, row.payload, err),
+        );
       }
     }
   }
@@ -154,7 +170,9 @@ export function createOutbox(db: Db, bus: Bus, log: Logger): Outbox {
       return added;
     },
     kick,
-    pendingCount: () => countPending.get()?.n ?? 0,
+    // Acknowledged rows waiting for their batched mark are not pending.
+    pendingCount: () => Math.max(0, (countPending.get()?.n ?? 0) - acked.length),
+    onPublished: (listener) => void listeners.push(listener),
     async drain(ms) {
       const deadline = Date.now() + ms;
       kick();

@@ -1,9 +1,10 @@
 import { connectBus, type Bus } from './bus.js';
 import { loadConfig, type BaseConfig } from './config.js';
 import { createConsumer, type ConsumerStats, type Routes } from './consumer.js';
-import { startHttpServer, type HttpServer, type Route } from './http.js';
+import { startHttpServer, type HttpServer, type Route, type StreamRoute } from './http.js';
 import { untilSignal } from './lifecycle.js';
 import { createLogger, type Logger } from './logger.js';
+import { createMetrics, type Metrics } from './metrics.js';
 import { createOutbox, type Outbox } from './outbox.js';
 import { openDatabase, type Db } from './store.js';
 
@@ -13,6 +14,7 @@ export interface RunningService {
   readonly db: Db;
   readonly outbox: Outbox;
   readonly http: HttpServer;
+  readonly metrics: Metrics;
   /** Counters of the consumer, when the service consumes events. */
   readonly stats: Readonly<ConsumerStats> | undefined;
   stop(): Promise<void>;
@@ -25,6 +27,8 @@ export interface ServiceOptions {
   routes?: (db: Db) => Routes;
   /** HTTP routes besides /healthz. */
   httpRoutes?: (ctx: { db: Db; bus: Bus; outbox: Outbox }) => Record<string, Route>;
+  /** GET routes that stream (Server-Sent Events). */
+  httpStreams?: Record<string, StreamRoute>;
   /** Settles when the service is asked to stop; a start still waiting for the broker gives up. */
   stopping?: Promise<unknown>;
 }
@@ -37,8 +41,17 @@ export interface ServiceOptions {
 export async function startService(config: BaseConfig, log: Logger, opts: ServiceOptions): Promise<RunningService> {
   const db = openDatabase(config, opts.schema);
   const bus = connectBus(config, log);
-  const outbox = createOutbox(db, bus, log);
-  const consumer = opts.routes && createConsumer({ bus, db, outbox, log, routes: opts.routes(db) });
+  const metrics = createMetrics(config.service, {
+    connected: () => bus.isConnected(),
+    // Read when scraped, by then the outbox exists.
+    outboxPending: () => (db.open ? outbox.pendingCount() : 0),
+  });
+  let connections = 0;
+  bus.client.on('connect', () => {
+    if (++connections > 1) metrics.reconnects.inc();
+  });
+  const outbox = createOutbox(db, bus, log, metrics);
+  const consumer = opts.routes && createConsumer({ bus, db, outbox, log, routes: opts.routes(db), metrics });
   let subscribed = consumer === undefined;
   /** Undo a start that failed half-way, whichever step it failed at. */
   const abandon = async (err: unknown, http?: HttpServer): Promise<never> => {
@@ -49,7 +62,15 @@ export async function startService(config: BaseConfig, log: Logger, opts: Servic
     throw err;
   };
   const http = await startHttpServer(config, log, {
-    routes: opts.httpRoutes?.({ db, bus, outbox }),
+    routes: {
+      ...opts.httpRoutes?.({ db, bus, outbox }),
+      'GET /metrics': async () => ({
+        status: 200,
+        body: await metrics.text(),
+        headers: { 'content-type': metrics.registry.contentType },
+      }),
+    },
+    streams: opts.httpStreams,
     healthy: () => {
       const connected = bus.isConnected();
       return {
@@ -72,6 +93,7 @@ export async function startService(config: BaseConfig, log: Logger, opts: Servic
     db,
     http,
     outbox,
+    metrics,
     stats: consumer?.stats,
     /** Stop within SHUTDOWN_TIMEOUT_MS in all, however slow the broker is. */
     async stop() {

@@ -121,6 +121,10 @@ export interface ConsumerSpec {
   routes: (ctx: { db: Db; config: BaseConfig; log: Logger }) => Routes;
   /** Extra HTTP routes, e.g. a read-only view of the service's state. */
   httpRoutes?: (db: Db) => Record<string, Route>;
+  /** GET routes that stream (Server-Sent Events). */
+  httpStreams?: Record<string, StreamRoute>;
+  /** Called once the service runs (connected and subscribed). */
+  started?: (service: RunningService, log: Logger) => void;
 }
 
 /** A consuming service's whole life: config, store, subscriptions, and a graceful stop on SIGTERM/SIGINT. */
@@ -137,12 +141,14 @@ export async function runConsumer(spec: ConsumerSpec, onStopping: () => void): P
       schema: spec.schema,
       routes: (db) => spec.routes({ db, config, log }),
       httpRoutes: spec.httpRoutes && (({ db }) => spec.httpRoutes!(db)),
+      httpStreams: spec.httpStreams,
       stopping: signalled,
     });
   } catch (err) {
     if (stopAsked) return; // stopped while starting: a clean exit
     throw err;
   }
+  spec.started?.(service, log);
   try {
     await Promise.race([signalled, service.bus.failed]);
   } finally {

@@ -1,27 +1,5 @@
-import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { collect, freePort, repoPath, startAedes, tempDir, waitUntil } from '@spectrum-grocers/testkit';
-
-/** `pnpm start`'s process: the built launcher with the given environment. */
-function launch(env: Record<string, string>) {
-  const child = spawn(process.execPath, [repoPath('store/dist/main.js')], {
-    env: { PATH: process.env.PATH ?? '', LOG_FORMAT: 'json', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  const exit = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  /** SIGINT and wait, as Ctrl-C would; SIGKILL if it takes longer than 10 s. */
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGINT');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    await exit;
-    clearTimeout(timer);
-  };
-  return { child, exit, stop, output: () => out };
-}
+import { collect, freePort, launchStore as launch, startAedes, tempDir, waitUntil } from '@spectrum-grocers/testkit';
 
 describe('the store launcher (pnpm start)', () => {
   const cleanup: Array<() => unknown> = [];

@@ -1,0 +1,61 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { SERVICES } from '@spectrum-grocers/shared';
+import {
+  freePort,
+  launchChromium,
+  launchStore,
+  screenshotPath,
+  skipWithoutChromium,
+  tempDir,
+  type LaunchedStore,
+} from '@spectrum-grocers/testkit';
+import { postJson } from './harness.js';
+
+describe.skipIf(skipWithoutChromium)('the entrance display in a real browser (Chromium)', () => {
+  let store: LaunchedStore;
+  let browser: Browser;
+  let page: Page;
+  const data = tempDir('ff-display-');
+  const url = async (service: string, path: string) => `http://127.0.0.1:${await store.httpPort(service)}${path}`;
+
+  beforeAll(async () => {
+    store = launchStore({
+      MQTT_PORT: String(await freePort()),
+      DATA_DIR: data.path,
+      SIMULATE: 'false',
+      HTTP_HOST: '127.0.0.1',
+      ...Object.fromEntries(SERVICES.map((s) => [`${s.toUpperCase().replace(/-/g, '_')}_HTTP_PORT`, '0'])),
+    });
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await store?.stop();
+    data.remove();
+  });
+
+  it('shows "Welcome, <name>" within a second of a scan at the entrance', async () => {
+    await page.goto(await url('hello-helper', '/'));
+    await page.locator('body:not(.down)').waitFor({ timeout: 15_000 }); // stream and broker up
+    expect(await page.locator('#message').textContent()).toBe('Welcome to Fresh Frontier!');
+
+    const scannedAt = Date.now();
+    const scan = await postJson(await url('gateway-guardian', '/scans'), { customer_id: 1 });
+    expect(scan.status).toBe(202);
+    await page.getByText('Welcome, Dave').waitFor({ timeout: 1_000 });
+    const shownMs = Date.now() - scannedAt;
+    await page.screenshot({ path: screenshotPath('display-welcome'), animations: 'disabled' });
+    process.stdout.write(`display: "Welcome, Dave" shown ${shownMs} ms after the scan\n`);
+    expect(shownMs).toBeLessThan(1_000);
+  });
+
+  it('says plainly when the event stream is down', async () => {
+    await store.stop();
+    const banner = page.locator('#banner');
+    await banner.waitFor({ state: 'visible', timeout: 10_000 });
+    expect(await banner.textContent()).toMatch(/not connected|down/i);
+    await page.screenshot({ path: screenshotPath('display-down'), animations: 'disabled' });
+  });
+});

@@ -1,0 +1,126 @@
+import {
+  createSseHub,
+  eventTopic,
+  schemas,
+  type Route,
+  type RunningService,
+  type SseEvent,
+  type SseHub,
+  type WireEvent,
+} from '@spectrum-grocers/shared';
+
+type Welcome = WireEvent<'display-welcome'>;
+
+/**
+ * The entrance display: the greeting the store last published, pushed to every screen as it
+ * happens (Server-Sent Events), and whether the store's event stream is up.
+ */
+export interface Display {
+  readonly hub: SseHub;
+  readonly routes: Record<string, Route>;
+  /** Feed it from the running service: published welcomes and the broker connection. */
+  attach(service: RunningService): void;
+}
+
+export function createDisplay(): Display {
+  let latest: Welcome | undefined;
+  let brokerUp = false;
+  const show = (payload: string): void => {
+    const parsed = schemas.DisplayWelcome.safeParse(JSON.parse(payload));
+    if (!parsed.success) return;
+    // A welcome published again after a reconnect is not news.
+    if (latest && Date.parse(parsed.data.timestamp) <= Date.parse(latest.timestamp)) return;
+    latest = parsed.data;
+    hub.send('welcome', latest);
+  };
+  const state = (): SseEvent => ({ event: 'state', data: { broker: brokerUp ? 'up' : 'down' } });
+  const hub = createSseHub(() => [state(), ...(latest ? [{ event: 'welcome', data: latest }] : [])]);
+  const setBroker = (up: boolean): void => {
+    if (up === brokerUp) return;
+    brokerUp = up;
+    hub.send(state().event, state().data);
+  };
+  return {
+    hub,
+    routes: {
+      'GET /': () => ({ status: 200, body: DISPLAY_PAGE, headers: { 'content-type': 'text/html; charset=utf-8' } }),
+    },
+    attach(service) {
+      const topic = eventTopic(service.bus.config.topics, 'display-welcome');
+      // The last greeting the store published before this start, so a restarted screen is not blank.
+      const last = service.db
+        .prepare<[string], { payload: string }>(
+          'SELECT payload FROM outbox WHERE topic = ? AND sent_at IS NOT NULL ORDER BY seq DESC LIMIT 1',
+        )
+        .get(topic);
+      if (last) show(last.payload);
+      service.outbox.onPublished((t, payload) => {
+        if (t === topic) show(payload);
+      });
+      setBroker(service.bus.isConnected());
+      service.bus.client.on('connect', () => setBroker(true));
+      service.bus.client.on('close', () => setBroker(false));
+    },
+  };
+}
+
+/** The screen: one big greeting, the time it was said, and a plain banner when the stream is down. */
+export const DISPLAY_PAGE = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Fresh Frontier — welcome</title>
+<style>
+  :root { color-scheme: light; font-family: system-ui, "Segoe UI", Roboto, sans-serif; }
+  html, body { margin: 0; height: 100%; }
+  body { display: flex; flex-direction: column; background: linear-gradient(160deg, #0f7b3a, #0b5a2b); color: #fff; }
+  header { padding: 1.2rem 2rem; font-size: 1.4rem; letter-spacing: .08em; text-transform: uppercase; opacity: .85; }
+  main { flex: 1; display: flex; flex-direction: column; align-items: center; justify-content: center; text-align: center; padding: 0 4vw; }
+  #message { font-size: clamp(3rem, 9vw, 9rem); font-weight: 700; line-height: 1.1; margin: 0; }
+  #message.fresh { animation: pop .5s ease-out; }
+  #when { margin-top: 1.5rem; font-size: clamp(1rem, 2vw, 1.6rem); opacity: .8; min-height: 1.6em; }
+  #banner { display: none; padding: 1rem 2rem; font-size: clamp(1.1rem, 2.2vw, 1.8rem); font-weight: 600; background: #b3261e; color: #fff; text-align: center; }
+  body.down #banner { display: block; }
+  body.down main { opacity: .55; }
+  @keyframes pop { from { transform: scale(.92); opacity: 0; } to { transform: none; opacity: 1; } }
+</style>
+</head>
+<body class="down">
+<div id="banner" role="alert">Connecting to the store…</div>
+<header>Fresh Frontier</header>
+<main>
+  <h1 id="message" aria-live="polite">Welcome to Fresh Frontier!</h1>
+  <div id="when"></div>
+</main>
+<script>
+  const IDLE = 'Welcome to Fresh Frontier!';
+  const SHOW_MS = 60000;
+  const body = document.body, message = document.getElementById('message');
+  const when = document.getElementById('when'), banner = document.getElementById('banner');
+  let streamUp = false, brokerUp = false, idleTimer;
+  function render() {
+    const down = !streamUp ? 'Not connected to the store — reconnecting…'
+      : !brokerUp ? 'The store\\u2019s event stream is down — greetings resume when it is back'
+      : '';
+    banner.textContent = down;
+    body.classList.toggle('down', down !== '');
+  }
+  function greet(w) {
+    const age = Date.now() - Date.parse(w.timestamp);
+    if (age > SHOW_MS) return;
+    message.textContent = w.message;
+    message.classList.remove('fresh'); void message.offsetWidth; message.classList.add('fresh');
+    when.textContent = new Date(w.timestamp).toLocaleTimeString();
+    clearTimeout(idleTimer);
+    idleTimer = setTimeout(() => { message.textContent = IDLE; when.textContent = ''; }, SHOW_MS - Math.max(0, age));
+  }
+  const events = new EventSource('events');
+  events.onopen = () => { streamUp = true; render(); };
+  events.onerror = () => { streamUp = false; render(); };
+  events.addEventListener('state', (e) => { brokerUp = JSON.parse(e.data).broker === 'up'; render(); });
+  events.addEventListener('welcome', (e) => greet(JSON.parse(e.data)));
+</script>
+</body>
+</html>
+`;

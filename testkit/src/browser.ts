@@ -1,0 +1,29 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { chromium, type Browser } from 'playwright-core';
+import { repoPath } from './paths.js';
+
+const CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser'];
+
+/** Debian's Chromium (apt-get install chromium), or CHROMIUM_PATH. */
+export function findChromium(): string | undefined {
+  const own = process.env.CHROMIUM_PATH;
+  if (own) return existsSync(own) ? own : undefined;
+  return CANDIDATES.find((p) => existsSync(p));
+}
+
+/** Browser tests skip only when Chromium is missing outside CI; in CI they fail. */
+export const skipWithoutChromium = findChromium() === undefined && !process.env.CI;
+
+/** A headless Chromium driven by playwright-core. */
+export async function launchChromium(): Promise<Browser> {
+  const executablePath = findChromium();
+  if (!executablePath) throw new Error('Chromium is not installed (Debian: apt-get install chromium)');
+  return chromium.launch({ executablePath, headless: true, args: ['--no-sandbox', '--disable-gpu'] });
+}
+
+/** Where screenshots of a test run are kept (test-artifacts/screenshots). */
+export function screenshotPath(name: string): string {
+  const dir = repoPath('test-artifacts/screenshots');
+  mkdirSync(dir, { recursive: true });
+  return `${dir}/${name}.png`;
+}

@@ -12,6 +12,7 @@ const packages = [
   'gateexit-guardian',
   'inventory-intel',
   'fastlane-finale',
+  'control-room',
 ];
 
 export default defineConfig({

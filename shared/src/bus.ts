@@ -51,8 +51,16 @@ function statusPayload(service: string, status: ServiceStatus['status']): string
   return JSON.stringify(body);
 }
 
+export interface BusOptions {
+  /**
+   * Publish our retained `online` status on connect and leave `offline` (and a last will);
+   * default true. A read-only account (the control room's `observer`) may not.
+   */
+  announce?: boolean;
+}
+
 /** Options every service connects with: the delivery rules of the spec in one place. */
-export function clientOptions(config: BaseConfig): IClientOptions {
+export function clientOptions(config: BaseConfig, opts: BusOptions = {}): IClientOptions {
   return {
     clientId: config.mqtt.clientId,
     username: config.mqtt.username,
@@ -68,17 +76,22 @@ export function clientOptions(config: BaseConfig): IClientOptions {
     reconnectPeriod: 0,
     manualConnect: true,
     resubscribe: true,
-    will: {
-      topic: statusTopic(config.topics, config.service),
-      payload: Buffer.from(statusPayload(config.service, 'offline')),
-      qos: 1,
-      retain: true,
-    },
+    ...(opts.announce === false
+      ? {}
+      : {
+          will: {
+            topic: statusTopic(config.topics, config.service),
+            payload: Buffer.from(statusPayload(config.service, 'offline')),
+            qos: 1,
+            retain: true,
+          },
+        }),
   };
 }
 
-export function connectBus(config: BaseConfig, log: Logger): Bus {
-  const client = mqtt.connect(config.mqtt.url, clientOptions(config));
+export function connectBus(config: BaseConfig, log: Logger, opts: BusOptions = {}): Bus {
+  const announce = opts.announce !== false;
+  const client = mqtt.connect(config.mqtt.url, clientOptions(config, opts));
 
   let closing = false;
   let ended = false;
@@ -106,9 +119,10 @@ export function connectBus(config: BaseConfig, log: Logger): Bus {
     connectedAt = Date.now();
     log.info({ url: config.mqtt.url, sessionPresent: connack.sessionPresent }, 'connected to broker');
     markReady();
-    client.publish(status, statusPayload(config.service, 'online'), { qos: 1, retain: true }, (err) => {
-      if (err && !closing) log.warn({ err: toAppError(err) }, 'could not publish online status');
-    });
+    if (announce)
+      client.publish(status, statusPayload(config.service, 'online'), { qos: 1, retain: true }, (err) => {
+        if (err && !closing) log.warn({ err: toAppError(err) }, 'could not publish online status');
+      });
   });
   client.on('close', () => {
     if (closing) return;
@@ -213,7 +227,7 @@ export function connectBus(config: BaseConfig, log: Logger): Bus {
       const deadline = Date.now() + budgetMs;
       const left = () => Math.max(1, deadline - Date.now());
       await this.pause();
-      if (client.connected) {
+      if (client.connected && announce) {
         try {
           await withTimeout(
             client.publishAsync(status, statusPayload(config.service, 'offline'), { qos: 1, retain: true }),

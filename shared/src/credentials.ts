@@ -6,6 +6,9 @@ import { SERVICES } from './topics.js';
 export const ACCOUNTS = [...SERVICES, OBSERVER] as const;
 export type Account = (typeof ACCOUNTS)[number];
 
+/** Where `pnpm start` leaves its broker URL and accounts (in DATA_DIR) for tools while it runs. */
+export const SESSION_FILE = 'store-session.env';
+
 /** The environment variable that carries an account's password, e.g. HELLO_HELPER_MQTT_PASSWORD. */
 export function passwordVariable(account: Account): string {
   return `${account.toUpperCase().replaceAll('-', '_')}_MQTT_PASSWORD`;

@@ -66,6 +66,7 @@ export {
   mosquittoPasswordLine,
   newPassword,
   passwordVariable,
+  SESSION_FILE,
   type Account,
 } from './credentials.js';
 export { createMetrics, type Metrics, type MetricSources, type Outcome } from './metrics.js';

@@ -1,6 +1,19 @@
 import { randomBytes } from 'node:crypto';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { z } from 'zod';
-import { createLogger, envPositiveInt, loadConfig, runMain, SERVICES, untilSignal } from '@spectrum-grocers/shared';
+import {
+  ACCOUNTS,
+  createLogger,
+  envPositiveInt,
+  loadConfig,
+  passwordVariable,
+  runMain,
+  SERVICES,
+  SESSION_FILE,
+  untilSignal,
+  type Account,
+} from '@spectrum-grocers/shared';
 import { createAuthorizer } from './auth.js';
 import { DEFAULT_MAX_PACKET_BYTES, startEmbeddedBroker, type EmbeddedBroker } from './broker.js';
 import { serviceEnv, superviseServices } from './supervisor.js';
@@ -21,6 +34,8 @@ const StoreEnv = z.object({
     .pipe(z.array(z.enum(SERVICES)).min(1)),
   /** The embedded broker disconnects a client that publishes a bigger message (as Mosquitto's max_packet_size). */
   MQTT_MAX_PACKET_BYTES: envPositiveInt.default(DEFAULT_MAX_PACKET_BYTES),
+  /** Run the control room (the operator's dashboard, http://localhost:8086) too. */
+  CONTROL_ROOM: z.stringbool().default(true),
   /** Let clients without credentials watch (read-only) the embedded broker, e.g. mosquitto_sub. */
   MQTT_ANONYMOUS_READ: z.stringbool().default(true),
 });
@@ -28,10 +43,14 @@ const StoreEnv = z.object({
 runMain('store', async (onStopping) => {
   const config = loadConfig('store', { options: StoreEnv, defaultHttpPort: 0 });
   const log = createLogger(config);
-  // Each service gets an account of its own on the embedded broker, with a password made now.
-  const credentials = Object.fromEntries(
-    config.options.SERVICES.map((s) => [s, randomBytes(18).toString('base64url')]),
+  // Each service gets an account of its own on the embedded broker: its password from the
+  // environment (or .env, as `pnpm broker:credentials` writes it), else one made now.
+  const credentials: Record<string, string> = Object.fromEntries(
+    ACCOUNTS.map((a) => [a, process.env[passwordVariable(a)] || randomBytes(18).toString('base64url')]),
   );
+  // The control room reads everything with the read-only observer account.
+  const processes = [...config.options.SERVICES, ...(config.options.CONTROL_ROOM ? ['control-room'] : [])];
+  const accountOf = (process: string) => (process === 'control-room' ? 'observer' : process);
   let broker: EmbeddedBroker | undefined;
   if (config.mqtt.explicit) log.info({ url: config.mqtt.url }, 'using the broker of MQTT_URL; starting none');
   else {
@@ -44,15 +63,18 @@ runMain('store', async (onStopping) => {
     });
   }
   const url = broker?.url ?? config.mqtt.url;
+  // Tools on this machine (pnpm grocer) find the broker and its accounts here while the store runs.
+  const sessionFile = join(config.dataDir, SESSION_FILE);
+  if (broker) writeSessionFile(sessionFile, url, credentials);
   const pretty = config.log.format === 'pretty';
   const supervisor = superviseServices({
-    services: config.options.SERVICES,
+    services: processes,
     env: (service) =>
       serviceEnv(
         service,
         process.env,
         { MQTT_URL: url, LOG_FORMAT: pretty ? 'pretty' : 'json' },
-        broker ? { MQTT_USERNAME: service, MQTT_PASSWORD: credentials[service]! } : {},
+        broker ? { MQTT_USERNAME: accountOf(service), MQTT_PASSWORD: credentials[accountOf(service)]! } : {},
       ),
     log,
     color: pretty && process.env.NO_COLOR === undefined,
@@ -68,6 +90,18 @@ runMain('store', async (onStopping) => {
     onStopping();
     await supervisor.stop();
     await broker?.close();
+    if (broker) rmSync(sessionFile, { force: true });
     log.info('store stopped');
   }
 });
+
+/** MQTT_URL and every account's password, in .env form, readable by this user only. */
+function writeSessionFile(path: string, url: string, credentials: Record<string, string>): void {
+  mkdirSync(join(path, '..'), { recursive: true });
+  const lines = [
+    '# Written by `pnpm start` for tools on this machine; removed when the store stops.',
+    `MQTT_URL=${url}`,
+    ...ACCOUNTS.map((a: Account) => `${passwordVariable(a)}=${credentials[a]}`),
+  ];
+  writeFileSync(path, `${lines.join('\n')}\n`, { mode: 0o600 });
+}

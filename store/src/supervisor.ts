@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { backoffDelay, type Logger, type ServiceName } from '@spectrum-grocers/shared';
+import { backoffDelay, type Logger } from '@spectrum-grocers/shared';
 
 const COLORS = [36, 33, 35, 32, 34, 96];
 
@@ -11,7 +11,7 @@ const COLORS = [36, 33, 35, 32, 34, 96];
  * which nothing overrides (the embedded broker's account for it).
  */
 export function serviceEnv(
-  service: ServiceName,
+  service: string,
   env: NodeJS.ProcessEnv,
   defaults: Record<string, string>,
   fixed: Record<string, string> = {},
@@ -41,16 +41,16 @@ export interface Supervisor {
  * it with backoff if it dies on its own.
  */
 export function superviseServices(opts: {
-  services: readonly ServiceName[];
-  env: (service: ServiceName) => NodeJS.ProcessEnv;
+  services: readonly string[];
+  env: (service: string) => NodeJS.ProcessEnv;
   log: Logger;
   color: boolean;
 }): Supervisor {
   const width = Math.max(...opts.services.map((s) => s.length));
-  const children = new Map<ServiceName, ChildProcess>();
+  const children = new Map<string, ChildProcess>();
   let stopping = false;
 
-  function start(service: ServiceName, index: number, attempt: number): void {
+  function start(service: string, index: number, attempt: number): void {
     const main = fileURLToPath(new URL(`../../services/${service}/dist/main.js`, import.meta.url));
     const child = spawn(process.execPath, [main], {
       env: { ...opts.env(service), EXIT_ON_STDIN_CLOSE: 'true' },

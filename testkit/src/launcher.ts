@@ -10,7 +10,7 @@ export interface LaunchedStore {
   /** The HTTP port a service bound (start it with <SERVICE>_HTTP_PORT=0), read from its prefixed log. */
   httpPort(service: string, timeoutMs?: number): Promise<number>;
   /** SIGINT and wait, as Ctrl-C would; SIGKILL if it takes longer than 10 s. */
-  stop(): Promise<void>;
+  readonly stop: () => Promise<void>;
 }
 
 /** `pnpm start`'s process: the built launcher (store/dist/main.js) with exactly `env`. */

@@ -1,0 +1,114 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import mqtt from 'mqtt';
+import { parse as parseEnv } from 'dotenv';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { eventTopic, loadProductCatalog, passwordVariable, SERVICES, SESSION_FILE } from '@spectrum-grocers/shared';
+import {
+  freePort,
+  launchChromium,
+  launchStore,
+  screenshotPath,
+  skipWithoutChromium,
+  tempDir,
+  waitUntil,
+  type LaunchedStore,
+} from '@spectrum-grocers/testkit';
+import { getJson, postJson } from './harness.js';
+
+interface TraceNode {
+  event_id: string;
+  event: string;
+  asked: boolean;
+  effects: TraceNode[];
+}
+
+describe.skipIf(skipWithoutChromium)('the control room in a real browser (Chromium), on `pnpm start`', () => {
+  let store: LaunchedStore;
+  let browser: Browser;
+  let page: Page;
+  const data = tempDir('ff-control-room-');
+  const root = { chain: 'spectrum-grocers', store: 'fresh-frontier' };
+  const product = loadProductCatalog().get(3)!; // 50 in stock, threshold 10
+  const url = async (service: string, path: string) => `http://127.0.0.1:${await store.httpPort(service)}${path}`;
+
+  beforeAll(async () => {
+    store = launchStore({
+      MQTT_PORT: String(await freePort()),
+      DATA_DIR: data.path,
+      SIMULATE: 'false',
+      HTTP_HOST: '127.0.0.1',
+      ...Object.fromEntries(
+        [...SERVICES, 'control-room'].map((s) => [`${s.toUpperCase().replace(/-/g, '_')}_HTTP_PORT`, '0']),
+      ),
+    });
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await store?.stop();
+    data.remove();
+  });
+
+  it('shows who is online, event rates, payments, dead letters and low stock, live', async () => {
+    await page.goto(await url('control-room', '/'));
+    await waitUntil(
+      async () => (await page.locator('#services .pill.online').count()) === SERVICES.length,
+      'all five services online on the page',
+      20_000,
+    );
+    expect(await page.locator('body.down').count()).toBe(0);
+
+    // A departure that takes the eggs under their threshold, and one broken message.
+    const taken = product.starting_stock - product.restock_threshold + 1;
+    const scan = await postJson(await url('gateexit-guardian', '/scans'), {
+      customer_id: 4,
+      product_ids: Array<number>(taken).fill(product.id),
+    });
+    expect(scan.status).toBe(202);
+    const session = parseEnv(readFileSync(join(data.path, SESSION_FILE), 'utf8'));
+    const gate = await mqtt.connectAsync(session.MQTT_URL!, {
+      username: 'gateexit-guardian',
+      password: session[passwordVariable('gateexit-guardian')],
+      reconnectPeriod: 0,
+    });
+    await gate.publishAsync(eventTopic(root, 'customer-departure'), '{"customer_id": 4, "product_ids": [1,', {
+      qos: 1,
+    });
+    await gate.endAsync();
+
+    const amount = `$${((taken * product.price_cents) / 100).toFixed(2)}`;
+    await page.locator('#payments td', { hasText: amount }).waitFor({ timeout: 5_000 });
+    await page.locator(`#stock .item.low[data-product="${product.id}"]`).waitFor({ timeout: 5_000 });
+    await waitUntil(async () => (await page.locator('#dead').textContent()) === '2', 'two dead letters', 5_000);
+    expect(await page.locator('#rates').textContent()).toContain('customer-departure');
+    expect(await page.locator(`#stock .item[data-product="${product.id}"]`).textContent()).toContain(
+      String(product.restock_threshold - 1),
+    );
+    await page.screenshot({ path: screenshotPath('control-room'), animations: 'disabled' });
+
+    // Traceability: the departure, its payment and its restock alert, from any of them.
+    const departureId = scan.body.event_id as string;
+    const trace = await getJson<TraceNode>(await url('control-room', `/api/trace?event_id=${departureId}`));
+    expect(trace).toMatchObject({ event_id: departureId, event: 'customer-departure', asked: true });
+    expect(trace.effects.map((e) => e.event).sort()).toEqual(['payment-due', 'restock-alert']);
+    const payment = trace.effects.find((e) => e.event === 'payment-due')!;
+    const fromPayment = await getJson<TraceNode>(await url('control-room', `/api/trace?event_id=${payment.event_id}`));
+    expect(fromPayment.event_id).toBe(departureId);
+    expect(fromPayment.effects.find((e) => e.asked)?.event_id).toBe(payment.event_id);
+    expect((await fetch(await url('control-room', '/api/trace?event_id=unknown-1'))).status).toBe(404);
+    expect((await fetch(await url('control-room', '/api/trace'))).status).toBe(400);
+  });
+
+  it('the welcome chain is traced too: arrival -> display-welcome', async () => {
+    const scan = await postJson(await url('gateway-guardian', '/scans'), { customer_id: 2 });
+    const trace = await waitUntil(async () => {
+      const res = await fetch(await url('control-room', `/api/trace?event_id=${scan.body.event_id as string}`));
+      const t = res.ok ? ((await res.json()) as TraceNode) : undefined;
+      return t && t.effects.length > 0 ? t : undefined;
+    }, 'the arrival and its welcome in the control room');
+    expect(trace.effects.map((e) => e.event)).toEqual(['display-welcome']);
+  });
+});

@@ -1,0 +1,3 @@
+import { runHealthcheck } from '@spectrum-grocers/shared';
+
+await runHealthcheck(8086);

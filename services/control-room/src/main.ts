@@ -1,0 +1,135 @@
+import {
+  AppError,
+  connectBus,
+  createLogger,
+  createMetrics,
+  createSseHub,
+  loadConfig,
+  loadProductCatalog,
+  openDatabase,
+  runMain,
+  schemas,
+  SERVICES,
+  startHttpServer,
+  untilSignal,
+  type MessageHandler,
+} from '@spectrum-grocers/shared';
+import { classify, createLedger, SCHEMA } from './ledger.js';
+import { CONTROL_ROOM_PAGE } from './page.js';
+import { createRates } from './rates.js';
+
+const SERVICE = 'control-room';
+const RECENT_PAYMENTS = 10;
+
+/**
+ * The operator's view: reads everything under the store's topics with the read-only observer
+ * account, keeps every event with its cause in SQLite, and serves a live dashboard.
+ */
+runMain(SERVICE, async (onStopping) => {
+  const config = loadConfig(SERVICE, { defaultHttpPort: 8086 });
+  const log = createLogger(config);
+  const signalled = untilSignal(log, { exitOnStdinClose: config.exitOnStdinClose });
+  const root = config.topics;
+  const prefix = `${root.chain}/${root.store}/`;
+  const db = openDatabase(config, SCHEMA);
+  const ledger = createLedger(db, loadProductCatalog());
+  // Read-only: no status of our own, no last will.
+  const bus = connectBus(config, log, { announce: false });
+  const metrics = createMetrics(SERVICE, { connected: () => bus.isConnected() });
+  const rates = createRates(10);
+  const statuses = new Map<string, { status: string; timestamp: string }>();
+  let subscribed = false;
+
+  const snapshot = () => ({
+    store: root.store,
+    broker: bus.isConnected() ? 'up' : 'down',
+    services: SERVICES.map((service) => ({ service, ...(statuses.get(service) ?? { status: 'unknown' }) })),
+    rates: rates.perSecond().map((r) => ({ topic: r.key.slice(prefix.length), perSecond: r.perSecond })),
+    stock: ledger.stock(),
+    payments: ledger.recentPayments(RECENT_PAYMENTS),
+    deadLetters: ledger.deadLetters(),
+    events: ledger.eventCount(),
+  });
+  const hub = createSseHub(() => [{ event: 'state', data: snapshot() }]);
+  const ticker = setInterval(() => {
+    if (hub.size() > 0) hub.send('state', snapshot());
+  }, 1000);
+  ticker.unref();
+
+  const onMessage: MessageHandler = (topic, payload) => {
+    const kind = classify(root, topic);
+    rates.add(topic);
+    let outcome: 'handled' | 'duplicate' | 'ignored' = 'ignored';
+    if (kind.kind === 'status') {
+      try {
+        const s = JSON.parse(payload.toString('utf8')) as { status?: unknown; timestamp?: unknown };
+        statuses.set(kind.service, { status: String(s.status), timestamp: String(s.timestamp) });
+        outcome = 'handled';
+      } catch {
+        log.warn({ topic }, 'unreadable status message');
+      }
+    } else if (kind.kind !== 'other') {
+      outcome = ledger.record(kind, topic, payload) ? 'handled' : 'duplicate';
+    }
+    metrics.eventsIn.inc({ topic, outcome });
+    return Promise.resolve();
+  };
+
+  const http = await startHttpServer(config, log, {
+    routes: {
+      'GET /': () => ({
+        status: 200,
+        body: CONTROL_ROOM_PAGE,
+        headers: { 'content-type': 'text/html; charset=utf-8' },
+      }),
+      'GET /api/state': () => ({ status: 200, body: snapshot() }),
+      'GET /api/trace': (_body, req) => {
+        const id = new URL(req.url ?? '/', 'http://x').searchParams.get('event_id') ?? '';
+        if (!schemas.EventId.safeParse(id).success) {
+          return { status: 400, body: { error: 'event_id must be given: ?event_id=<id>' } };
+        }
+        const trace = ledger.trace(id);
+        return trace
+          ? { status: 200, body: trace }
+          : { status: 404, body: { error: `no event ${id} in the control room's store` } };
+      },
+      'GET /metrics': async () => ({
+        status: 200,
+        body: await metrics.text(),
+        headers: { 'content-type': metrics.registry.contentType },
+      }),
+    },
+    streams: { '/events': hub.route },
+    healthy: () => ({
+      ok: bus.isConnected() && subscribed && !bus.isClosing(),
+      detail: { service: SERVICE, connected: bus.isConnected(), events: ledger.eventCount() },
+    }),
+  }).catch(async (err: unknown) => {
+    await bus.close();
+    db.close();
+    throw err;
+  });
+
+  const stop = async () => {
+    onStopping();
+    clearInterval(ticker);
+    hub.close();
+    await http.close();
+    await bus.close();
+    db.close();
+  };
+  void signalled.then(() => bus.pause());
+  try {
+    await Promise.race([bus.consume([`${prefix}#`], onMessage), bus.failed]);
+    subscribed = true;
+  } catch (err) {
+    await stop();
+    if (bus.isClosing() && !(err instanceof AppError && err.code === 'NOT_AUTHORIZED')) return;
+    throw err;
+  }
+  try {
+    await Promise.race([signalled, bus.failed]);
+  } finally {
+    await stop();
+  }
+});

@@ -20,6 +20,7 @@ import { getJson, postJson } from './harness.js';
 
 interface ComposeService {
   image?: string;
+  profiles?: string[];
   build?: { context: string; dockerfile: string };
   environment?: Record<string, string>;
   volumes?: string[];
@@ -36,10 +37,19 @@ interface Compose {
 
 const compose = parse(readFileSync(repoPath('docker-compose.yaml'), 'utf8')) as Compose;
 const BROKER = 'message-mediator-broker';
+const CONTROL_ROOM = 'control-room';
+const BUILT = [...SERVICES, CONTROL_ROOM];
 
 describe('docker-compose.yaml', () => {
-  it('runs Mosquitto and the five services on the seed network', () => {
-    expect(Object.keys(compose.services).sort()).toEqual([BROKER, ...SERVICES].sort());
+  it('runs Mosquitto and the five services on the seed network, and the control room in a profile', () => {
+    expect(Object.keys(compose.services).sort()).toEqual([BROKER, ...SERVICES, CONTROL_ROOM].sort());
+    expect(compose.services[CONTROL_ROOM]!.profiles).toEqual(['control-room']);
+    for (const s of [BROKER, ...SERVICES]) expect(compose.services[s]!.profiles, s).toBeUndefined();
+    // The control room reads with the observer account and publishes nothing.
+    expect(compose.services[CONTROL_ROOM]!.environment).toMatchObject({
+      MQTT_USERNAME: 'observer',
+      MQTT_PASSWORD: `\${${passwordVariable('observer')}:?run pnpm broker:setup first}`,
+    });
     expect(compose.networks['fresh-frontier-network']?.name).toBe('fresh-frontier-network');
     for (const svc of Object.values(compose.services)) expect(svc.networks).toEqual(['fresh-frontier-network']);
   });
@@ -55,7 +65,7 @@ describe('docker-compose.yaml', () => {
   });
 
   it('builds every service with one recipe: the Dockerfiles differ only in service name and port', () => {
-    const normalised = SERVICES.map((s) =>
+    const normalised = BUILT.map((s) =>
       readFileSync(repoPath(`services/${s}/Dockerfile`), 'utf8')
         .replaceAll(s, '<service>')
         .replaceAll(compose.services[s]!.environment!.HTTP_PORT!, '<port>'),
@@ -75,14 +85,15 @@ describe('docker-compose.yaml', () => {
         './broker/certs:/mosquitto/config/certs:ro',
       ]),
     );
-    for (const s of SERVICES) {
+    for (const s of BUILT) {
       expect(compose.services[s]!.build).toEqual({ context: '.', dockerfile: `services/${s}/Dockerfile` });
       expect(compose.services[s]!.depends_on).toEqual({ [BROKER]: { condition: 'service_healthy' } });
       expect(compose.services[s]!.healthcheck!.test).toEqual(['CMD', 'node', 'dist/healthcheck.js']);
-      // Each service connects with its own account, its password from .env.
+      // Each service connects with its own account (the control room: the observer), its password from .env.
+      const account = s === CONTROL_ROOM ? 'observer' : (s as ServiceName);
       expect(compose.services[s]!.environment).toMatchObject({
-        MQTT_USERNAME: s,
-        MQTT_PASSWORD: `\${${passwordVariable(s)}:?run pnpm broker:setup first}`,
+        MQTT_USERNAME: account,
+        MQTT_PASSWORD: `\${${passwordVariable(account)}:?run pnpm broker:setup first}`,
       });
     }
   });
@@ -112,9 +123,9 @@ describe.skipIf(skipWithoutMosquitto)('docker-compose.yaml environment, run as p
   let mosquitto: Mosquitto;
   let watcher: Collector;
   const data = tempDir('ff-compose-');
-  const procs = {} as Record<ServiceName, ServiceProcess>;
-  const ports = {} as Record<ServiceName, number>;
-  const env = (s: ServiceName) => compose.services[s]!.environment!;
+  const procs = {} as Record<string, ServiceProcess>;
+  const ports = {} as Record<string, number>;
+  const env = (s: string) => compose.services[s]!.environment!;
   const root = { chain: env('fastlane-finale').CHAIN!, store: env('fastlane-finale').STORE! };
 
   beforeAll(async () => {
@@ -133,7 +144,7 @@ describe.skipIf(skipWithoutMosquitto)('docker-compose.yaml environment, run as p
       username: 'observer',
       password: credentials.env.OBSERVER_MQTT_PASSWORD!,
     });
-    for (const s of SERVICES) {
+    for (const s of BUILT) {
       const given = Object.fromEntries(
         Object.entries(env(s)).map(([k, v]) => [k, interpolate(String(v), credentials.env)]),
       );
@@ -146,17 +157,17 @@ describe.skipIf(skipWithoutMosquitto)('docker-compose.yaml environment, run as p
       });
       ports[s] = await procs[s].httpPort();
     }
-    await Promise.all(SERVICES.map((s) => procs[s].waitForLog('connected to broker')));
+    await Promise.all(BUILT.map((s) => procs[s]!.waitForLog('connected to broker')));
   });
   afterAll(async () => {
-    await Promise.all(SERVICES.map((s) => procs[s]?.stop('SIGTERM')));
+    await Promise.all(BUILT.map((s) => procs[s]?.stop('SIGTERM')));
     await watcher?.close();
     await mosquitto?.dispose();
     data.remove();
   });
 
   it("passes every service's container healthcheck, run with the same environment", async () => {
-    for (const s of SERVICES) {
+    for (const s of BUILT) {
       const check = () =>
         new Promise<number | null>((resolve) => {
           const child = spawn(process.execPath, [repoPath(`services/${s}/dist/healthcheck.js`)], {
@@ -196,5 +207,13 @@ describe.skipIf(skipWithoutMosquitto)('docker-compose.yaml environment, run as p
     );
     const stock = await getJson<Array<{ product_id: number }>>(`http://127.0.0.1:${ports['inventory-intel']}/stock`);
     expect(stock).toHaveLength(100);
+    // The control room, reading as the observer, traces the departure to its payment.
+    const trace = await waitUntil(async () => {
+      const t = await getJson<{ effects: Array<{ event: string }> }>(
+        `http://127.0.0.1:${ports[CONTROL_ROOM]}/api/trace?event_id=${departure.body.event_id as string}`,
+      ).catch(() => undefined);
+      return t && t.effects.length > 0 ? t : undefined;
+    }, 'the departure in the control room');
+    expect(trace.effects.map((e) => e.event)).toEqual(['payment-due']);
   });
 });

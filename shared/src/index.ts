@@ -71,3 +71,4 @@ export {
 } from './credentials.js';
 export { createMetrics, type Metrics, type MetricSources, type Outcome } from './metrics.js';
 export { createSseHub, type SseEvent, type SseHub } from './sse.js';
+export { asyncApiDocument, asyncApiYaml } from './asyncapi.js';

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Parser } from '@asyncapi/parser';
+import { DiagnosticSeverity, Parser } from '@asyncapi/parser';
 import { describe, expect, it } from 'vitest';
 import { asyncApiYaml } from './asyncapi.js';
 import { EVENT_NAMES, EVENTS } from './topics.js';
@@ -13,7 +13,7 @@ describe('the AsyncAPI document', () => {
 
   it('is valid AsyncAPI 3.0 and describes every event of the catalog, who sends and who receives it', async () => {
     const { document, diagnostics } = await new Parser().parse(committed);
-    const errors = diagnostics.filter((d) => d.severity === 0);
+    const errors = diagnostics.filter((d) => d.severity === DiagnosticSeverity.Error);
     expect(errors.map((d) => `${d.path.join('.')}: ${d.message}`)).toEqual([]);
     expect(document).toBeDefined();
     expect(document!.version()).toBe('3.0.0');

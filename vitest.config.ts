@@ -13,7 +13,11 @@ const packages = [
   'inventory-intel',
   'fastlane-finale',
   'control-room',
+  'grocer',
 ];
+
+const dirOf = (name: string) =>
+  name === 'shared' || name === 'store' ? name : name === 'grocer' ? `tools/${name}` : `services/${name}`;
 
 export default defineConfig({
   resolve: { conditions },
@@ -28,7 +32,7 @@ export default defineConfig({
         extends: true as const,
         test: {
           name,
-          include: [`${name === 'shared' || name === 'store' ? name : `services/${name}`}/src/**/*.test.ts`],
+          include: [`${dirOf(name)}/src/**/*.test.ts`],
         },
       })),
       { extends: true as const, test: { name: 'e2e', include: ['e2e/**/*.test.ts'], fileParallelism: false } },

@@ -160,7 +160,7 @@ describe.skipIf(skipWithoutMosquitto)('docker-compose.yaml environment, run as p
     await Promise.all(BUILT.map((s) => procs[s]!.waitForLog('connected to broker')));
   });
   afterAll(async () => {
-    await Promise.all(BUILT.map((s) => procs[s]?.stop('SIGTERM')));
+    await Promise.all(BUILT.map(async (s) => void (await procs[s]?.stop('SIGTERM'))));
     await watcher?.close();
     await mosquitto?.dispose();
     data.remove();

@@ -1,0 +1,155 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deriveEventId, eventTopic } from '@spectrum-grocers/shared';
+import {
+  collect,
+  skipWithoutMosquitto,
+  spawnService,
+  startMosquitto,
+  tempDir,
+  TEST_SERVICE_ENV,
+  waitUntil,
+  type Collector,
+  type Mosquitto,
+  type ServiceProcess,
+} from '@spectrum-grocers/testkit';
+import { run } from './cli.js';
+
+const root = { chain: 'spectrum-grocers', store: 'grocer-test' };
+
+/** Run grocer in this process; what it printed and its exit code. */
+async function grocer(argv: string[], env: Record<string, string> = {}, interrupted = new Promise<void>(() => {})) {
+  let out = '';
+  let err = '';
+  const code = await run(argv, {
+    stdout: { write: (s: string) => (out += s) },
+    stderr: { write: (s: string) => (err += s) },
+    env: { STORE: root.store, DATA_DIR: '/nonexistent', ...env },
+    interrupted,
+  });
+  return { code, out, err };
+}
+
+describe('grocer without a broker', () => {
+  it('has --help on every command', async () => {
+    for (const cmd of ['tail', 'publish', 'load', 'trace']) {
+      const r = await grocer([cmd, '--help']);
+      expect(r.code, cmd).toBe(0);
+      expect(r.out).toContain(`Usage: grocer ${cmd}`);
+    }
+    expect((await grocer(['--help'])).out).toContain('Commands:');
+  });
+
+  it('says what is wrong in one line, with exit code 2 for a bad call and 1 for a failure', async () => {
+    const cases: Array<[string[], number, RegExp]> = [
+      [['frobnicate'], 2, /^grocer: unknown command frobnicate/],
+      [['publish'], 2, /publish needs an event/],
+      [['publish', 'nope'], 2, /unknown event nope/],
+      [['publish', 'customer-departure', '--customer_id'], 2, /--customer_id needs a value/],
+      [['publish', 'customer-departure', '--customer_id', '-3', '--product_ids', '1'], 1, /customer_id/],
+      [['publish', 'customer-arrival', '--customer_id', '1', '--url', 'http://x'], 2, /not a broker URL/],
+      [['load', 'departures', '--rate', '0'], 2, /--rate must be a positive number/],
+      [['load', 'sideways'], 2, /load what\?/],
+      [['tail', '--count', 'x'], 2, /--count must be a positive integer/],
+      [['tail', 'no-such-event'], 2, /unknown event no-such-event/],
+      [['tail', '--bogus'], 2, /bogus/],
+      [['trace'], 2, /trace needs one event_id/],
+      [['trace', 'e-1', '--control-room', 'http://127.0.0.1:9'], 1, /cannot reach the control room/],
+    ];
+    for (const [argv, code, message] of cases) {
+      const r = await grocer(argv);
+      expect(r.code, argv.join(' ')).toBe(code);
+      expect(r.err, argv.join(' ')).toMatch(message);
+      expect(r.err.trim().split('\n'), argv.join(' ')).toHaveLength(1);
+    }
+    const refused = await grocer(['publish', 'customer-arrival', '--customer_id', '1', '--url', 'mqtt://127.0.0.1:9']);
+    expect(refused.code).toBe(1);
+    expect(refused.err).toMatch(/^grocer publish: cannot connect to mqtt:\/\/127\.0\.0\.1:9/);
+  });
+});
+
+describe.skipIf(skipWithoutMosquitto)('grocer against Mosquitto', () => {
+  let broker: Mosquitto;
+  let watcher: Collector;
+  let env: Record<string, string>;
+  const data = tempDir('ff-grocer-');
+  let controlRoom: ServiceProcess;
+
+  beforeAll(async () => {
+    broker = await startMosquitto();
+    env = { MQTT_URL: broker.url };
+    watcher = await collect(broker.url, `${root.chain}/${root.store}/#`);
+    controlRoom = spawnService('control-room', {
+      MQTT_URL: broker.url,
+      STORE: root.store,
+      DATA_DIR: data.path,
+      ...TEST_SERVICE_ENV,
+    });
+    await controlRoom.waitForLog('"msg":"subscribed"');
+  });
+  afterAll(async () => {
+    await controlRoom?.stop('SIGTERM');
+    await watcher?.close();
+    await broker?.dispose();
+    data.remove();
+  });
+
+  it('publishes a valid event with its fields typed, and prints its event_id', async () => {
+    const r = await grocer(['publish', 'customer-departure', '--customer_id', '4', '--product_ids', '1,2,3'], env);
+    expect(r).toMatchObject({ code: 0, err: '' });
+    const id = r.out.trim();
+    const [m] = await waitUntil(
+      () => watcher.on(eventTopic(root, 'customer-departure')).filter((x) => x.json().event_id === id),
+      'the departure',
+    ).then((ms) => (ms.length ? ms : Promise.reject(new Error('not received'))));
+    expect(m!.json()).toMatchObject({ customer_id: 4, product_ids: [1, 2, 3] });
+  });
+
+  it('tails events, marking each valid or refused by its schema', async () => {
+    const lines = grocer(['tail', 'customer-arrival', '-n', '2', '--json'], env);
+    await new Promise((r) => setTimeout(r, 300));
+    const topic = eventTopic(root, 'customer-arrival');
+    await watcher.publish(topic, { timestamp: new Date().toISOString(), customer_id: 3 });
+    await watcher.publish(topic, '{"customer_id": "three"}');
+    const r = await lines;
+    expect(r.code).toBe(0);
+    const [good, bad] = r.out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { topic: string; valid: boolean; reason?: string });
+    expect(good).toMatchObject({ topic, valid: true });
+    expect(bad).toMatchObject({ topic, valid: false });
+    expect(bad!.reason).toMatch(/customer_id/);
+  });
+
+  it('loads departures at a steady rate and says how many the broker acknowledged', async () => {
+    const before = watcher.on(eventTopic(root, 'customer-departure')).length;
+    const r = await grocer(['load', 'departures', '--rate', '400', '--count', '200'], env);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^customer-departure: 200 sent, 200 acknowledged, 0 failed in [\d.]+ s/);
+    await waitUntil(() => watcher.on(eventTopic(root, 'customer-departure')).length - before >= 200, '200 departures');
+  });
+
+  it('traces a departure to its payment through the control room', async () => {
+    const departure = await grocer(['publish', 'customer-departure', '--customer_id', '5', '--product_ids', '7'], env);
+    const id = departure.out.trim();
+    const payment = deriveEventId('payment-due', id);
+    await watcher.publish(eventTopic(root, 'payment-due'), {
+      event_id: payment,
+      causation_id: id,
+      timestamp: new Date().toISOString(),
+      customer_id: 5,
+      amount: 1.29,
+      amount_cents: 129,
+    });
+    const controlRoomUrl = `http://127.0.0.1:${await controlRoom.httpPort()}`;
+    const r = await waitUntil(async () => {
+      const t = await grocer(['trace', payment, '--control-room', controlRoomUrl]);
+      return t.code === 0 && t.out.includes('payment-due') ? t : undefined;
+    }, 'the trace');
+    const [first, second] = r.out.trim().split('\n');
+    expect(first).toMatch(new RegExp(`^customer-departure  ${id} .* customer 5, 1 items$`));
+    expect(second).toMatch(new RegExp(`^└─ payment-due  ${payment} .* customer 5 owes \\$1\\.29  ← asked$`));
+    const missing = await grocer(['trace', 'no-such-id', '--control-room', controlRoomUrl]);
+    expect(missing).toMatchObject({ code: 1, err: "grocer trace: no event no-such-id in the control room's store\n" });
+  });
+});

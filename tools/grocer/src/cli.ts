@@ -1,0 +1,44 @@
+import { CommandError, UsageError, type Io } from './io.js';
+import { load, LOAD_HELP } from './load.js';
+import { publish, PUBLISH_HELP } from './publish.js';
+import { tail, TAIL_HELP } from './tail.js';
+import { trace, TRACE_HELP } from './trace.js';
+
+export const HELP = `Usage: grocer <command> [options]
+
+The store's events from the command line.
+
+Commands:
+  tail [pattern]                       live events, each marked valid or refused by its schema
+  publish <event> --field value...     validate an event, then publish it
+  load departures --rate R --count N   simulated scans at a steady rate, with a summary
+  trace <event_id>                     the causal chain of an event (from the control room)
+
+grocer <command> --help tells more. The broker comes from --url, MQTT_URL (.env), or a running
+\`pnpm start\`; accounts' passwords from the environment, .env or that running store.`;
+
+const COMMANDS: Record<string, { run: (args: string[], io: Io) => Promise<number>; help: string }> = {
+  tail: { run: tail, help: TAIL_HELP },
+  publish: { run: publish, help: PUBLISH_HELP },
+  load: { run: load, help: LOAD_HELP },
+  trace: { run: trace, help: TRACE_HELP },
+};
+
+/** Run one grocer command; errors are one line on stderr. Resolves with the exit code. */
+export async function run(argv: readonly string[], io: Io): Promise<number> {
+  const [name, ...args] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout.write(`${HELP}\n`);
+    return name === undefined ? 2 : 0;
+  }
+  const command = COMMANDS[name];
+  try {
+    if (!command) throw new UsageError(`unknown command ${name} (tail, publish, load, trace; grocer --help)`);
+    return await command.run(args, io);
+  } catch (err) {
+    const usage = err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    const known = usage || err instanceof CommandError;
+    io.stderr.write(`grocer${command ? ` ${name}` : ''}: ${known ? (err as Error).message : String(err)}\n`);
+    return usage ? 2 : 1;
+  }
+}

@@ -1,0 +1,78 @@
+import { parseArgs } from 'node:util';
+import { EVENT_NAMES, parseEvent, type EventName } from '@spectrum-grocers/shared';
+import { connect, painter, settings, UsageError, type Io } from './io.js';
+
+export const TAIL_HELP = `Usage: grocer tail [pattern] [options]
+
+Print the store's events as they happen, each marked valid (✓) or refused by its schema (✗).
+
+  pattern             an event name (payment-due), or an MQTT filter
+                      (default: {chain}/{store}/#, everything of the store)
+  -n, --count N       stop after N messages
+      --json          one JSON object per line instead of pretty text
+      --url URL       broker (default: MQTT_URL, the running \`pnpm start\`, mqtt://localhost:1883)
+  -u, --username U    with -p: connect as U (default: the observer account when its password is known)
+  -p, --password P
+  -h, --help`;
+
+export async function tail(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      count: { type: 'string', short: 'n' },
+      json: { type: 'boolean' },
+      url: { type: 'string' },
+      username: { type: 'string', short: 'u' },
+      password: { type: 'string', short: 'p' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) return (void io.stdout.write(`${TAIL_HELP}\n`), 0);
+  if (positionals.length > 1) throw new UsageError(`tail takes one pattern, not ${positionals.length}`);
+  const count = values.count === undefined ? Infinity : Number(values.count);
+  if (count !== Infinity && (!Number.isInteger(count) || count < 1)) {
+    throw new UsageError(`--count must be a positive integer, not ${values.count}`);
+  }
+  const s = settings(io, values);
+  const prefix = `${s.root.chain}/${s.root.store}/`;
+  const pattern = positionals[0] ?? `${prefix}#`;
+  const filter = pattern.includes('/') || pattern.includes('#') ? pattern : `${prefix}${pattern}`;
+  if (!pattern.includes('/') && !pattern.includes('#') && !(EVENT_NAMES as string[]).includes(pattern)) {
+    throw new UsageError(`unknown event ${pattern} (one of ${EVENT_NAMES.join(', ')}, or an MQTT filter)`);
+  }
+  const client = await connect(s, 'observer');
+  const c = painter(io);
+  let seen = 0;
+  const done = new Promise<void>((resolve) => {
+    client.on('message', (topic, payload) => {
+      if (seen >= count) return;
+      const name = topic.startsWith(prefix) ? topic.slice(prefix.length) : topic;
+      const event = (EVENT_NAMES as string[]).includes(name) ? (name as EventName) : undefined;
+      const parsed = event ? parseEvent(event, payload) : undefined;
+      const at = new Date().toISOString();
+      if (values.json) {
+        let body: unknown = payload.toString('utf8');
+        try {
+          body = JSON.parse(body as string);
+        } catch {
+          // kept as text
+        }
+        const verdict = parsed ? (parsed.ok ? { valid: true } : { valid: false, reason: parsed.reason }) : {};
+        io.stdout.write(`${JSON.stringify({ at, topic, ...verdict, payload: body })}\n`);
+      } else {
+        const mark = !parsed ? c.dim('•') : parsed.ok ? c.green('✓') : c.red('✗');
+        const detail = parsed && !parsed.ok ? c.red(`refused: ${parsed.reason}  `) : '';
+        io.stdout.write(
+          `${c.dim(at.slice(11, 23))} ${mark} ${c.bold(name.padEnd(20))} ${detail}${payload.toString('utf8')}\n`,
+        );
+      }
+      if (++seen >= count) resolve();
+    });
+  });
+  await client.subscribeAsync(filter, { qos: 1 });
+  if (!values.json && io.stderr.isTTY) io.stderr.write(c.dim(`tailing ${filter} on ${s.url} (Ctrl-C to stop)\n`));
+  await Promise.race([done, io.interrupted]);
+  await client.endAsync();
+  return 0;
+}

@@ -1,0 +1,80 @@
+import { parseArgs } from 'node:util';
+import { CommandError, painter, UsageError, type Io } from './io.js';
+
+export const TRACE_HELP = `Usage: grocer trace <event_id> [options]
+
+The causal chain of an event, from the control room's store: the event that started it and
+everything it caused (a departure's payment and restock alerts, an arrival's welcome).
+
+      --control-room URL   the control room (default: CONTROL_ROOM_URL or http://localhost:8086)
+      --json               the chain as JSON
+  -h, --help`;
+
+interface TraceNode {
+  event_id: string;
+  event: string;
+  timestamp: string | null;
+  payload: Record<string, unknown>;
+  asked: boolean;
+  effects: TraceNode[];
+}
+
+/** A few words on what an event says. */
+function gist(n: TraceNode): string {
+  const p = n.payload ?? {};
+  switch (n.event) {
+    case 'customer-arrival':
+      return `customer ${String(p.customer_id)}`;
+    case 'customer-departure':
+      return `customer ${String(p.customer_id)}, ${Array.isArray(p.product_ids) ? p.product_ids.length : '?'} items`;
+    case 'payment-due':
+      return `customer ${String(p.customer_id)} owes $${Number(p.amount).toFixed(2)}`;
+    case 'restock-alert':
+      return `product ${String(p.item_id)}: ${String(p.quantity)} left (threshold ${p.threshold === undefined ? '?' : String(p.threshold as number)})`;
+    case 'display-welcome':
+      return `"${String(p.message)}"`;
+    default:
+      return '';
+  }
+}
+
+export async function trace(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      'control-room': { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) return (void io.stdout.write(`${TRACE_HELP}\n`), 0);
+  if (positionals.length !== 1) throw new UsageError('trace needs one event_id: grocer trace <event_id>');
+  const base = values['control-room'] ?? io.env.CONTROL_ROOM_URL ?? 'http://localhost:8086';
+  const url = `${base.replace(/\/$/, '')}/api/trace?event_id=${encodeURIComponent(positionals[0]!)}`;
+  let res: Response;
+  try {
+    res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string; errors?: Array<{ code?: string }> } }).cause;
+    const why = cause?.code ?? cause?.errors?.[0]?.code ?? (err as Error).message;
+    throw new CommandError(`cannot reach the control room at ${base} (${why}); is it running? set CONTROL_ROOM_URL`);
+  }
+  const body = (await res.json().catch(() => ({}))) as TraceNode & { error?: string };
+  if (!res.ok) throw new CommandError(body.error ?? `the control room answered ${res.status}`);
+  if (values.json) return (void io.stdout.write(`${JSON.stringify(body, null, 2)}\n`), 0);
+  const c = painter(io);
+  const lines: string[] = [];
+  const walk = (n: TraceNode, lead: string, tail: string) => {
+    const time = n.timestamp ? c.dim(n.timestamp.slice(11, 23)) : '';
+    const here = n.asked ? c.yellow('  ← asked') : '';
+    lines.push(`${lead}${c.bold(n.event)}  ${n.event_id}  ${time}  ${gist(n)}${here}`);
+    n.effects.forEach((e, i) => {
+      const last = i === n.effects.length - 1;
+      walk(e, `${tail}${last ? '└─ ' : '├─ '}`, `${tail}${last ? '   ' : '│  '}`);
+    });
+  };
+  walk(body, '', '');
+  io.stdout.write(`${lines.join('\n')}\n`);
+  return 0;
+}

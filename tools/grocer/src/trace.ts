@@ -30,7 +30,7 @@ function gist(n: TraceNode): string {
     case 'payment-due':
       return `customer ${String(p.customer_id)} owes $${Number(p.amount).toFixed(2)}`;
     case 'restock-alert':
-      return `product ${String(p.item_id)}: ${String(p.quantity)} left (threshold ${p.threshold === undefined ? '?' : String(p.threshold as number)})`;
+      return `product ${String(p.item_id)}: ${String(p.quantity)} left (threshold ${p.threshold === undefined ? '?' : String(p.threshold)})`;
     case 'display-welcome':
       return `"${String(p.message)}"`;
     default:

@@ -19,20 +19,24 @@ interface TraceNode {
   effects: TraceNode[];
 }
 
+/** A field as text; `?` when missing. */
+const text = (v: unknown): string =>
+  v === undefined || v === null ? '?' : typeof v === 'object' ? JSON.stringify(v) : String(v as string | number);
+
 /** A few words on what an event says. */
 function gist(n: TraceNode): string {
   const p = n.payload ?? {};
   switch (n.event) {
     case 'customer-arrival':
-      return `customer ${String(p.customer_id)}`;
+      return `customer ${text(p.customer_id)}`;
     case 'customer-departure':
-      return `customer ${String(p.customer_id)}, ${Array.isArray(p.product_ids) ? p.product_ids.length : '?'} items`;
+      return `customer ${text(p.customer_id)}, ${Array.isArray(p.product_ids) ? p.product_ids.length : '?'} items`;
     case 'payment-due':
-      return `customer ${String(p.customer_id)} owes $${Number(p.amount).toFixed(2)}`;
+      return `customer ${text(p.customer_id)} owes $${Number(p.amount).toFixed(2)}`;
     case 'restock-alert':
-      return `product ${String(p.item_id)}: ${String(p.quantity)} left (threshold ${p.threshold === undefined ? '?' : String(p.threshold)})`;
+      return `product ${text(p.item_id)}: ${text(p.quantity)} left (threshold ${text(p.threshold)})`;
     case 'display-welcome':
-      return `"${String(p.message)}"`;
+      return `"${text(p.message)}"`;
     default:
       return '';
   }

@@ -21,7 +21,7 @@ interface TraceNode {
 
 /** A field as text; `?` when missing. */
 const text = (v: unknown): string =>
-  v === undefined || v === null ? '?' : typeof v === 'object' ? JSON.stringify(v) : String(v as string | number);
+  v === undefined || v === null ? '?' : typeof v === 'object' ? JSON.stringify(v) : String(v);
 
 /** A few words on what an event says. */
 function gist(n: TraceNode): string {

@@ -20,8 +20,11 @@ interface TraceNode {
 }
 
 /** A field as text; `?` when missing. */
-const text = (v: unknown): string =>
-  v === undefined || v === null ? '?' : typeof v === 'object' ? JSON.stringify(v) : String(v);
+function text(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean') return `${v}`;
+  return v === undefined || v === null ? '?' : JSON.stringify(v);
+}
 
 /** A few words on what an event says. */
 function gist(n: TraceNode): string {

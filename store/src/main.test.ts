@@ -12,6 +12,7 @@ describe('the store launcher (pnpm start)', () => {
     const data = tempDir();
     cleanup.push(data.remove);
     const store = launch({
+      CONTROL_ROOM: 'false',
       MQTT_PORT: String(port),
       DATA_DIR: data.path,
       SERVICES: 'gateway-guardian,hello-helper',
@@ -40,6 +41,7 @@ describe('the store launcher (pnpm start)', () => {
     const data = tempDir();
     cleanup.push(data.remove);
     const store = launch({
+      CONTROL_ROOM: 'false',
       MQTT_PORT: String(await freePort()),
       SERVICES: 'gateway-guardian,hello-helper',
       GATEWAY_GUARDIAN_HTTP_PORT: '0',
@@ -71,6 +73,7 @@ describe('the store launcher (pnpm start)', () => {
     const watcher = await collect(broker.url, 'spectrum-grocers/fresh-frontier/status/+');
     cleanup.push(() => watcher.close());
     const store = launch({
+      CONTROL_ROOM: 'false',
       MQTT_URL: broker.url,
       SERVICES: 'hello-helper',
       HELLO_HELPER_HTTP_PORT: '0',

@@ -80,10 +80,14 @@ runMain('store', async (onStopping) => {
     color: pretty && process.env.NO_COLOR === undefined,
   });
   const { hostname, port } = new URL(url);
+  const page = (service: string, fallback: number) =>
+    `http://localhost:${process.env[`${service.toUpperCase().replaceAll('-', '_')}_HTTP_PORT`] ?? process.env.HTTP_PORT ?? fallback}/`;
   log.info(
     { url },
     `store running; watch it with: mosquitto_sub -h ${hostname} -p ${port || 1883} -v -t '${config.topics.chain}/#'`,
   );
+  if (processes.includes('hello-helper')) log.info(`entrance display: ${page('hello-helper', 8083)}`);
+  if (processes.includes('control-room')) log.info(`control room: ${page('control-room', 8086)}`);
   try {
     await untilSignal(log);
   } finally {

@@ -49,6 +49,7 @@ describe('the store launcher (pnpm start)', () => {
       GATEWAY_GUARDIAN_SIMULATE: 'false',
       DATA_DIR: data.path,
     });
+    cleanup.push(store.stop); // should the test fail before it kills the store itself
     await waitUntil(() => store.output().match(/"msg":"connected to broker"/g)?.length === 2, 'both services up');
     const pids = [...store.output().matchAll(/"pid":(\d+)/g)].map((m) => Number(m[1]));
     const children = [...new Set(pids)].filter((pid) => pid !== store.child.pid);

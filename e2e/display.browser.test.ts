@@ -7,7 +7,11 @@ import {
   launchStore,
   screenshotPath,
   skipWithoutChromium,
+  skipWithoutMosquitto,
+  spawnService,
+  startMosquitto,
   tempDir,
+  TEST_SERVICE_ENV,
   type LaunchedStore,
 } from '@spectrum-grocers/testkit';
 import { postJson } from './harness.js';
@@ -58,4 +62,28 @@ describe.skipIf(skipWithoutChromium)('the entrance display in a real browser (Ch
     expect(await banner.textContent()).toMatch(/not connected|down/i);
     await page.screenshot({ path: screenshotPath('display-down'), animations: 'disabled' });
   });
+});
+
+describe.skipIf(skipWithoutChromium || skipWithoutMosquitto)('the entrance display when the broker goes away', () => {
+  it('keeps the page up and says the event stream is down, then clears the banner when the broker is back', async () => {
+    const broker = await startMosquitto();
+    const data = tempDir('ff-display-broker-');
+    const hello = spawnService('hello-helper', { MQTT_URL: broker.url, DATA_DIR: data.path, ...TEST_SERVICE_ENV });
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      await page.goto(`http://127.0.0.1:${await hello.httpPort()}/`);
+      await page.locator('body:not(.down)').waitFor({ timeout: 15_000 });
+      await broker.stop('SIGTERM');
+      await page.locator('body.down').waitFor({ timeout: 10_000 });
+      expect(await page.locator('#banner').textContent()).toMatch(/event stream is down/);
+      await broker.restart();
+      await page.locator('body:not(.down)').waitFor({ timeout: 15_000 });
+    } finally {
+      await browser.close();
+      await hello.stop('SIGTERM');
+      await broker.dispose();
+      data.remove();
+    }
+  }, 60_000);
 });

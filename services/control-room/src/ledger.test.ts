@@ -55,6 +55,17 @@ describe('control room ledger', () => {
     expect(ledger.eventCount()).toBe(1);
   });
 
+  it('keeps only the head of an oversized message, marked invalid, and never parses it', () => {
+    const small = createLedger(db.db, catalog, 1024);
+    const huge = Buffer.from(JSON.stringify({ timestamp: at, customer_id: 1, product_ids: Array(50_000).fill(1) }));
+    expect(record(small, 'customer-departure', huge)).toBe(true);
+    const row = db.db
+      .prepare<[], { valid: number; size: number }>('SELECT valid, length(payload) AS size FROM events')
+      .get()!;
+    expect(row).toEqual({ valid: 0, size: 16 * 1024 });
+    expect(small.stock().find((s) => s.product_id === 1)!.quantity).toBe(catalog.get(1)!.starting_stock);
+  });
+
   it('counts dead letters by service', () => {
     const letter = (id: string) => json({ event_id: id, timestamp: at, service: 'fastlane-finale', reason: 'bad' });
     const topic = 'spectrum-grocers/cr-test/dead-letter/fastlane-finale';

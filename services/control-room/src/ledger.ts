@@ -93,11 +93,13 @@ export interface TraceNode {
   effects: TraceNode[];
 }
 
+/** How much of an oversized message is kept (it is kept, marked invalid, not parsed). */
+const KEPT_OF_OVERSIZED = 16 * 1024;
 const MAX_TRACE_DEPTH = 20;
 const MAX_TRACE_NODES = 1000;
 
 /** The control room's SQLite store: every event of the store with its cause, and the stock it implies. */
-export function createLedger(db: Db, catalog: ProductCatalog): Ledger {
+export function createLedger(db: Db, catalog: ProductCatalog, maxPayloadBytes = 256 * 1024): Ledger {
   const seed = db.prepare('INSERT OR IGNORE INTO stock (product_id, name, quantity, threshold) VALUES (?, ?, ?, ?)');
   db.transaction(() => {
     for (const p of catalog.products) seed.run(p.id, p.name, p.starting_stock, p.restock_threshold);
@@ -122,6 +124,10 @@ export function createLedger(db: Db, catalog: ProductCatalog): Ledger {
         const id = typeof letter?.event_id === 'string' ? letter.event_id : idFromBytes(bytes);
         const ts = typeof letter?.timestamp === 'string' ? letter.timestamp : null;
         return insert.run(id, 'dead-letter', topic, null, 1, ts, at, text).changes === 1;
+      }
+      if (bytes.length > maxPayloadBytes) {
+        const kept = bytes.subarray(0, KEPT_OF_OVERSIZED).toString('utf8');
+        return insert.run(idFromBytes(bytes), kind.event, topic, null, 0, null, at, kept).changes === 1;
       }
       const parsed = parseEvent(kind.event, bytes);
       if (!parsed.ok) {

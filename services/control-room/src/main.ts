@@ -32,7 +32,7 @@ runMain(SERVICE, async (onStopping) => {
   const root = config.topics;
   const prefix = `${root.chain}/${root.store}/`;
   const db = openDatabase(config, SCHEMA);
-  const ledger = createLedger(db, loadProductCatalog());
+  const ledger = createLedger(db, loadProductCatalog(), config.maxPayloadBytes);
   // Read-only: no status of our own, no last will.
   const bus = connectBus(config, log, { announce: false });
   const metrics = createMetrics(SERVICE, { connected: () => bus.isConnected() });

@@ -115,6 +115,8 @@ export function createLedger(db: Db, catalog: ProductCatalog, maxPayloadBytes = 
     'SELECT * FROM events WHERE causation_id = ? ORDER BY received_at, event_id',
   );
 
+  // Counted once, then kept up to date: the dashboard asks every second.
+  let events = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM events').get()!.n;
   const record = db.transaction(
     (kind: Exclude<Kind, { kind: 'status' | 'other' }>, topic: string, bytes: Buffer): boolean => {
       const text = bytes.toString('utf8');
@@ -176,7 +178,11 @@ export function createLedger(db: Db, catalog: ProductCatalog, maxPayloadBytes = 
   }
 
   return {
-    record: (kind, topic, bytes) => record(kind, topic, bytes),
+    record(kind, topic, bytes) {
+      const added = record(kind, topic, bytes);
+      if (added) events++;
+      return added;
+    },
     stock: () =>
       db.prepare<[], StockRow>('SELECT product_id, name, quantity, threshold FROM stock ORDER BY product_id').all(),
     recentPayments: (limit) =>
@@ -195,7 +201,7 @@ export function createLedger(db: Db, catalog: ProductCatalog, maxPayloadBytes = 
       const byService = Object.fromEntries(rows.map((r) => [r.topic.split('/').pop()!, r.n]));
       return { total: rows.reduce((n, r) => n + r.n, 0), byService };
     },
-    eventCount: () => db.prepare<[], { n: number }>('SELECT count(*) AS n FROM events').get()!.n,
+    eventCount: () => events,
     get: (eventId) => byId.get(eventId),
     trace(eventId) {
       let row = byId.get(eventId);

@@ -1,4 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Bus } from './bus.js';
+import type { Route } from './http.js';
 
 /** What happened to one consumed message. */
 export type Outcome = 'handled' | 'duplicate' | 'dead_letter' | 'ignored';
@@ -16,14 +18,14 @@ export interface Metrics {
   readonly deadLetters: Counter<'topic'>;
   /** Connections to the broker made again after one was lost. */
   readonly reconnects: Counter;
-  /** The exposition text of every metric. */
-  text(): Promise<string>;
+  /** `GET /metrics`: the exposition text of every metric. */
+  readonly route: Route;
 }
 
-/** Gauges read when scraped. */
 export interface MetricSources {
-  connected: () => boolean;
-  /** Outbox rows the broker has not acknowledged yet. */
+  /** Its connection state and reconnects are counted from its events. */
+  bus: Bus;
+  /** Outbox rows the broker has not acknowledged yet, read when scraped. */
   outboxPending?: () => number;
 }
 
@@ -63,14 +65,22 @@ export function createMetrics(service: string, sources: MetricSources): Metrics 
       help: 'Connections to the broker made again after one was lost',
       registers: [registry],
     }),
-    text: () => registry.metrics(),
+    route: async () => ({
+      status: 200,
+      body: await registry.metrics(),
+      headers: { 'content-type': registry.contentType },
+    }),
   };
+  let connections = 0;
+  sources.bus.client.on('connect', () => {
+    if (++connections > 1) metrics.reconnects.inc();
+  });
   new Gauge({
     name: 'ff_broker_connected',
     help: '1 while connected to the broker',
     registers: [registry],
     collect() {
-      this.set(sources.connected() ? 1 : 0);
+      this.set(sources.bus.isConnected() ? 1 : 0);
     },
   });
   const pending = sources.outboxPending;

@@ -1,7 +1,6 @@
 import type { Bus } from './bus.js';
 import { toAppError } from './errors.js';
 import type { Logger } from './logger.js';
-import type { Metrics } from './metrics.js';
 import type { Db } from './store.js';
 import { sleep } from './timers.js';
 
@@ -47,7 +46,7 @@ const MARK_SENT_EVERY_MS = 50;
  * publishes again what was acknowledged within OUTBOX_RESEND_WINDOW_MS before it dropped;
  * consumers drop the copies by event_id.
  */
-export function createOutbox(db: Db, bus: Bus, log: Logger, metrics?: Metrics): Outbox {
+export function createOutbox(db: Db, bus: Bus, log: Logger): Outbox {
   const insert = db.prepare(
     'INSERT OR IGNORE INTO outbox (event_id, topic, payload, retain, created_at) VALUES (?, ?, ?, ?, ?)',
   );
@@ -91,8 +90,10 @@ export function createOutbox(db: Db, bus: Bus, log: Logger, metrics?: Metrics): 
 
   function onAck(seq: number, topic: string, payload: string, err?: Error): void {
     inFlight.delete(seq);
-    if (!err) {
-      metrics?.eventsOut.inc({ topic });
+    if (err) {
+      cursor = Math.min(cursor, seq - 1);
+      if (!stopped) log.warn({ err: toAppError(err), seq }, 'outbox publish failed; will retry');
+    } else {
       for (const listener of listeners) {
         try {
           listener(topic, payload);
@@ -100,11 +101,6 @@ export function createOutbox(db: Db, bus: Bus, log: Logger, metrics?: Metrics): 
           log.warn({ err: toAppError(e), topic }, 'a listener of published events failed');
         }
       }
-    }
-    if (err) {
-      cursor = Math.min(cursor, seq - 1);
-      if (!stopped) log.warn({ err: toAppError(err), seq }, 'outbox publish failed; will retry');
-    } else {
       acked.push(seq);
       if (acked.length >= MAX_IN_FLIGHT) flushAcks();
       else if (!flushScheduled) {

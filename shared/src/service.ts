@@ -42,15 +42,12 @@ export async function startService(config: BaseConfig, log: Logger, opts: Servic
   const db = openDatabase(config, opts.schema);
   const bus = connectBus(config, log);
   const metrics = createMetrics(config.service, {
-    connected: () => bus.isConnected(),
+    bus,
     // Read when scraped, by then the outbox exists.
     outboxPending: () => (db.open ? outbox.pendingCount() : 0),
   });
-  let connections = 0;
-  bus.client.on('connect', () => {
-    if (++connections > 1) metrics.reconnects.inc();
-  });
-  const outbox = createOutbox(db, bus, log, metrics);
+  const outbox = createOutbox(db, bus, log);
+  outbox.onPublished((topic) => metrics.eventsOut.inc({ topic }));
   const consumer = opts.routes && createConsumer({ bus, db, outbox, log, routes: opts.routes(db), metrics });
   let subscribed = consumer === undefined;
   /** Undo a start that failed half-way, whichever step it failed at. */
@@ -64,11 +61,7 @@ export async function startService(config: BaseConfig, log: Logger, opts: Servic
   const http = await startHttpServer(config, log, {
     routes: {
       ...opts.httpRoutes?.({ db, bus, outbox }),
-      'GET /metrics': async () => ({
-        status: 200,
-        body: await metrics.text(),
-        headers: { 'content-type': metrics.registry.contentType },
-      }),
+      'GET /metrics': metrics.route,
     },
     streams: opts.httpStreams,
     healthy: () => {

@@ -35,7 +35,7 @@ runMain(SERVICE, async (onStopping) => {
   const ledger = createLedger(db, loadProductCatalog(), config.maxPayloadBytes);
   // Read-only: no status of our own, no last will.
   const bus = connectBus(config, log, { announce: false });
-  const metrics = createMetrics(SERVICE, { connected: () => bus.isConnected() });
+  const metrics = createMetrics(SERVICE, { bus });
   const rates = createRates(10);
   const statuses = new Map<string, { status: string; timestamp: string }>();
   let subscribed = false;
@@ -93,11 +93,7 @@ runMain(SERVICE, async (onStopping) => {
           ? { status: 200, body: trace }
           : { status: 404, body: { error: `no event ${id} in the control room's store` } };
       },
-      'GET /metrics': async () => ({
-        status: 200,
-        body: await metrics.text(),
-        headers: { 'content-type': metrics.registry.contentType },
-      }),
+      'GET /metrics': metrics.route,
     },
     streams: { '/events': hub.route },
     healthy: () => ({

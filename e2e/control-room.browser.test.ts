@@ -6,9 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { eventTopic, loadProductCatalog, passwordVariable, SERVICES, SESSION_FILE } from '@spectrum-grocers/shared';
 import {
-  freePort,
   launchChromium,
-  launchStore,
+  launchTestStore,
   screenshotPath,
   skipWithoutChromium,
   tempDir,
@@ -31,18 +30,9 @@ describe.skipIf(skipWithoutChromium)('the control room in a real browser (Chromi
   const data = tempDir('ff-control-room-');
   const root = { chain: 'spectrum-grocers', store: 'fresh-frontier' };
   const product = loadProductCatalog().get(3)!; // 50 in stock, threshold 10
-  const url = async (service: string, path: string) => `http://127.0.0.1:${await store.httpPort(service)}${path}`;
 
   beforeAll(async () => {
-    store = launchStore({
-      MQTT_PORT: String(await freePort()),
-      DATA_DIR: data.path,
-      SIMULATE: 'false',
-      HTTP_HOST: '127.0.0.1',
-      ...Object.fromEntries(
-        [...SERVICES, 'control-room'].map((s) => [`${s.toUpperCase().replace(/-/g, '_')}_HTTP_PORT`, '0']),
-      ),
-    });
+    store = await launchTestStore(data.path);
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
   }, 60_000);
@@ -53,7 +43,7 @@ describe.skipIf(skipWithoutChromium)('the control room in a real browser (Chromi
   });
 
   it('shows who is online, event rates, payments, dead letters and low stock, live', async () => {
-    await page.goto(await url('control-room', '/'));
+    await page.goto(await store.url('control-room', '/'));
     await waitUntil(
       async () => (await page.locator('#services .pill.online').count()) === SERVICES.length,
       'all five services online on the page',
@@ -63,7 +53,7 @@ describe.skipIf(skipWithoutChromium)('the control room in a real browser (Chromi
 
     // A departure that takes the eggs under their threshold, and one broken message.
     const taken = product.starting_stock - product.restock_threshold + 1;
-    const scan = await postJson(await url('gateexit-guardian', '/scans'), {
+    const scan = await postJson(await store.url('gateexit-guardian', '/scans'), {
       customer_id: 4,
       product_ids: Array<number>(taken).fill(product.id),
     });
@@ -91,21 +81,23 @@ describe.skipIf(skipWithoutChromium)('the control room in a real browser (Chromi
 
     // Traceability: the departure, its payment and its restock alert, from any of them.
     const departureId = scan.body.event_id as string;
-    const trace = await getJson<TraceNode>(await url('control-room', `/api/trace?event_id=${departureId}`));
+    const trace = await getJson<TraceNode>(await store.url('control-room', `/api/trace?event_id=${departureId}`));
     expect(trace).toMatchObject({ event_id: departureId, event: 'customer-departure', asked: true });
     expect(trace.effects.map((e) => e.event).sort()).toEqual(['payment-due', 'restock-alert']);
     const payment = trace.effects.find((e) => e.event === 'payment-due')!;
-    const fromPayment = await getJson<TraceNode>(await url('control-room', `/api/trace?event_id=${payment.event_id}`));
+    const fromPayment = await getJson<TraceNode>(
+      await store.url('control-room', `/api/trace?event_id=${payment.event_id}`),
+    );
     expect(fromPayment.event_id).toBe(departureId);
     expect(fromPayment.effects.find((e) => e.asked)?.event_id).toBe(payment.event_id);
-    expect((await fetch(await url('control-room', '/api/trace?event_id=unknown-1'))).status).toBe(404);
-    expect((await fetch(await url('control-room', '/api/trace'))).status).toBe(400);
+    expect((await fetch(await store.url('control-room', '/api/trace?event_id=unknown-1'))).status).toBe(404);
+    expect((await fetch(await store.url('control-room', '/api/trace'))).status).toBe(400);
   });
 
   it('the welcome chain is traced too: arrival -> display-welcome', async () => {
-    const scan = await postJson(await url('gateway-guardian', '/scans'), { customer_id: 2 });
+    const scan = await postJson(await store.url('gateway-guardian', '/scans'), { customer_id: 2 });
     const trace = await waitUntil(async () => {
-      const res = await fetch(await url('control-room', `/api/trace?event_id=${scan.body.event_id as string}`));
+      const res = await fetch(await store.url('control-room', `/api/trace?event_id=${scan.body.event_id as string}`));
       const t = res.ok ? ((await res.json()) as TraceNode) : undefined;
       return t && t.effects.length > 0 ? t : undefined;
     }, 'the arrival and its welcome in the control room');

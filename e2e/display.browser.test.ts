@@ -1,10 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { SERVICES } from '@spectrum-grocers/shared';
 import {
-  freePort,
   launchChromium,
-  launchStore,
+  launchTestStore,
   screenshotPath,
   skipWithoutChromium,
   skipWithoutMosquitto,
@@ -21,16 +19,9 @@ describe.skipIf(skipWithoutChromium)('the entrance display in a real browser (Ch
   let browser: Browser;
   let page: Page;
   const data = tempDir('ff-display-');
-  const url = async (service: string, path: string) => `http://127.0.0.1:${await store.httpPort(service)}${path}`;
 
   beforeAll(async () => {
-    store = launchStore({
-      MQTT_PORT: String(await freePort()),
-      DATA_DIR: data.path,
-      SIMULATE: 'false',
-      HTTP_HOST: '127.0.0.1',
-      ...Object.fromEntries(SERVICES.map((s) => [`${s.toUpperCase().replace(/-/g, '_')}_HTTP_PORT`, '0'])),
-    });
+    store = await launchTestStore(data.path);
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
   }, 60_000);
@@ -41,12 +32,12 @@ describe.skipIf(skipWithoutChromium)('the entrance display in a real browser (Ch
   });
 
   it('shows "Welcome, <name>" within a second of a scan at the entrance', async () => {
-    await page.goto(await url('hello-helper', '/'));
+    await page.goto(await store.url('hello-helper', '/'));
     await page.locator('body:not(.down)').waitFor({ timeout: 15_000 }); // stream and broker up
     expect(await page.locator('#message').textContent()).toBe('Welcome to Fresh Frontier!');
 
     const scannedAt = Date.now();
-    const scan = await postJson(await url('gateway-guardian', '/scans'), { customer_id: 1 });
+    const scan = await postJson(await store.url('gateway-guardian', '/scans'), { customer_id: 1 });
     expect(scan.status).toBe(202);
     await page.getByText('Welcome, Dave').waitFor({ timeout: 1_000 });
     const shownMs = Date.now() - scannedAt;

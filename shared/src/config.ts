@@ -165,6 +165,14 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
+/**
+ * A variable for one service (or account) only, as `pnpm start` and .env name them:
+ * `serviceVariable('hello-helper', 'HTTP_PORT')` is HELLO_HELPER_HTTP_PORT.
+ */
+export function serviceVariable(service: string, variable: string): string {
+  return `${service.toUpperCase().replaceAll('-', '_')}_${variable}`;
+}
+
 /** `true`/`false`/`1`/`0`/`yes`/`no` from the environment. */
 export const envBoolean = z.stringbool();
 export { positiveInt as envPositiveInt, port as envPort };

@@ -1,5 +1,6 @@
 import { pbkdf2Sync, randomBytes } from 'node:crypto';
 import { OBSERVER } from './acl.js';
+import { serviceVariable } from './config.js';
 import { SERVICES } from './topics.js';
 
 /** Every account of a locked-down broker: one per service, and the observer. */
@@ -11,7 +12,7 @@ export const SESSION_FILE = 'store-session.env';
 
 /** The environment variable that carries an account's password, e.g. HELLO_HELPER_MQTT_PASSWORD. */
 export function passwordVariable(account: Account): string {
-  return `${account.toUpperCase().replaceAll('-', '_')}_MQTT_PASSWORD`;
+  return serviceVariable(account, 'MQTT_PASSWORD');
 }
 
 /** A random password: 24 bytes, URL-safe base64. */

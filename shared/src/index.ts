@@ -1,5 +1,5 @@
 export { connectBus, clientOptions, type Bus, type MessageHandler } from './bus.js';
-export { BaseEnv, loadConfig, envBoolean, envPort, envPositiveInt } from './config.js';
+export { BaseEnv, loadConfig, envBoolean, envPort, envPositiveInt, serviceVariable } from './config.js';
 export type { BaseConfig, Config, LoadConfigOptions } from './config.js';
 export { createConsumer } from './consumer.js';
 export type { Consumer, ConsumerStats, EventHandler, Routes } from './consumer.js';

@@ -80,8 +80,9 @@ runMain('store', async (onStopping) => {
     color: pretty && process.env.NO_COLOR === undefined,
   });
   const { hostname, port } = new URL(url);
+  // The port each one gets, as the supervisor resolves its environment.
   const page = (service: string, fallback: number) =>
-    `http://localhost:${process.env[`${service.toUpperCase().replaceAll('-', '_')}_HTTP_PORT`] ?? process.env.HTTP_PORT ?? fallback}/`;
+    `http://localhost:${serviceEnv(service, process.env, {}).HTTP_PORT ?? fallback}/`;
   log.info(
     { url },
     `store running; watch it with: mosquitto_sub -h ${hostname} -p ${port || 1883} -v -t '${config.topics.chain}/#'`,

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { backoffDelay, type Logger } from '@spectrum-grocers/shared';
+import { backoffDelay, serviceVariable, type Logger } from '@spectrum-grocers/shared';
 
 const COLORS = [36, 33, 35, 32, 34, 96];
 
@@ -16,7 +16,7 @@ export function serviceEnv(
   defaults: Record<string, string>,
   fixed: Record<string, string> = {},
 ): NodeJS.ProcessEnv {
-  const prefix = `${service.toUpperCase().replaceAll('-', '_')}_`;
+  const prefix = serviceVariable(service, '');
   const own = Object.fromEntries(
     Object.entries(env)
       .filter(([k]) => k.startsWith(prefix))

@@ -13,5 +13,5 @@ export { freePort, freePorts, waitUntil } from './ports.js';
 export { spawnService, TEST_SERVICE_ENV, type ServiceProcess } from './services.js';
 export { quietLogger, tempDatabase, tempDir } from './store.js';
 export { TEST_BROKERS, type TestBroker } from './brokers.js';
-export { launchStore, type LaunchedStore } from './launcher.js';
+export { launchStore, launchTestStore, type LaunchedStore } from './launcher.js';
 export { findChromium, launchChromium, screenshotPath, skipWithoutChromium } from './browser.js';

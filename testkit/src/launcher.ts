@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { SERVICES, serviceVariable } from '@spectrum-grocers/shared';
 import { repoPath } from './paths.js';
-import { waitUntil } from './ports.js';
+import { freePort, waitUntil } from './ports.js';
 
 export interface LaunchedStore {
   readonly child: ChildProcess;
@@ -9,6 +10,8 @@ export interface LaunchedStore {
   output(): string;
   /** The HTTP port a service bound (start it with <SERVICE>_HTTP_PORT=0), read from its prefixed log. */
   httpPort(service: string, timeoutMs?: number): Promise<number>;
+  /** `http://127.0.0.1:<its port><path>`. */
+  url(service: string, path: string): Promise<string>;
   /** SIGINT and wait, as Ctrl-C would; SIGKILL if it takes longer than 10 s. */
   readonly stop: () => Promise<void>;
 }
@@ -23,24 +26,26 @@ export function launchStore(env: Record<string, string>): LaunchedStore {
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
   const exit = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const httpPort = (service: string, timeoutMs = 20_000) =>
+    waitUntil(
+      () => {
+        const prefix = `[${service}]`;
+        for (const line of out.split('\n')) {
+          if (!line.startsWith(prefix) || !line.includes('"msg":"http server listening"')) continue;
+          return (JSON.parse(line.slice(line.indexOf('{'))) as { port: number }).port;
+        }
+        if (child.exitCode !== null) throw new Error(`the store exited (${child.exitCode}):\n${out}`);
+        return undefined;
+      },
+      `${service} to listen on HTTP`,
+      timeoutMs,
+    );
   return {
     child,
     exit,
     output: () => out,
-    httpPort: (service, timeoutMs = 20_000) =>
-      waitUntil(
-        () => {
-          const prefix = `[${service}]`;
-          for (const line of out.split('\n')) {
-            if (!line.startsWith(prefix) || !line.includes('"msg":"http server listening"')) continue;
-            return (JSON.parse(line.slice(line.indexOf('{'))) as { port: number }).port;
-          }
-          if (child.exitCode !== null) throw new Error(`the store exited (${child.exitCode}):\n${out}`);
-          return undefined;
-        },
-        `${service} to listen on HTTP`,
-        timeoutMs,
-      ),
+    httpPort,
+    url: async (service, path) => `http://127.0.0.1:${await httpPort(service)}${path}`,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGINT');
@@ -49,4 +54,19 @@ export function launchStore(env: Record<string, string>): LaunchedStore {
       clearTimeout(timer);
     },
   };
+}
+
+/**
+ * `pnpm start` as tests run it: every process (the five services and the control room) on a
+ * loopback HTTP port of its own choosing, the embedded broker on a free port, no simulated scans.
+ */
+export async function launchTestStore(dataDir: string, env: Record<string, string> = {}): Promise<LaunchedStore> {
+  return launchStore({
+    MQTT_PORT: String(await freePort()),
+    DATA_DIR: dataDir,
+    SIMULATE: 'false',
+    HTTP_HOST: '127.0.0.1',
+    ...Object.fromEntries([...SERVICES, 'control-room'].map((s) => [serviceVariable(s, 'HTTP_PORT'), '0'])),
+    ...env,
+  });
 }

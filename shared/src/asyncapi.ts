@@ -32,87 +32,98 @@ export function asyncApiDocument(root: TopicRoot = DEFAULT_ROOT): Record<string,
   const channels: Record<string, unknown> = {};
   const operations: Record<string, unknown> = {};
   const messages: Record<string, unknown> = {};
+  const ref = (channel: string, message: string) => ({
+    channel: { $ref: `#/channels/${channel}` },
+    messages: [{ $ref: `#/channels/${channel}/messages/${message}` }],
+  });
+  /** A channel carrying one message; returns what an operation on it refers to. */
+  const addChannel = (
+    channel: string,
+    message: string,
+    c: {
+      name: string;
+      address: string;
+      summary: string;
+      messageSummary: string;
+      schema: z.ZodType;
+      parameters: object;
+    },
+  ) => {
+    messages[message] = {
+      name: c.name,
+      title: c.name,
+      summary: c.messageSummary,
+      contentType: 'application/json',
+      payload: jsonSchema(c.schema),
+    };
+    channels[channel] = {
+      address: c.address,
+      title: c.name,
+      summary: c.summary,
+      parameters: c.parameters,
+      messages: { [message]: { $ref: `#/components/messages/${message}` } },
+    };
+    return ref(channel, message);
+  };
+  const addOperation = (
+    id: string,
+    action: 'send' | 'receive',
+    on: ReturnType<typeof ref>,
+    summary: string,
+    bindings: object,
+  ) => {
+    operations[id] = { action, ...on, summary, bindings };
+  };
 
   for (const event of EVENT_NAMES) {
     const spec = EVENTS[event];
     const id = camel(event);
-    messages[id] = {
+    const Id = `${id[0]!.toUpperCase()}${id.slice(1)}`;
+    const on = addChannel(id, id, {
       name: event,
-      title: event,
-      summary: spec.summary,
-      contentType: 'application/json',
-      payload: jsonSchema(spec.schema),
-    };
-    channels[id] = {
       address: `{chain}/{store}/${event}`,
-      title: event,
       summary: spec.summary,
+      messageSummary: spec.summary,
+      schema: spec.schema,
       parameters,
-      messages: { [id]: { $ref: `#/components/messages/${id}` } },
-    };
-    const channel = { $ref: `#/channels/${id}` };
-    const message = [{ $ref: `#/channels/${id}/messages/${id}` }];
-    operations[`${camel(spec.publisher)}Sends${id[0]!.toUpperCase()}${id.slice(1)}`] = {
-      action: 'send',
-      channel,
-      messages: message,
-      summary: `${spec.publisher} publishes ${event} (QoS 1, through its outbox)`,
-      bindings: MQTT_QOS1,
-    };
+    });
+    addOperation(
+      `${camel(spec.publisher)}Sends${Id}`,
+      'send',
+      on,
+      `${spec.publisher} publishes ${event} (QoS 1, through its outbox)`,
+      MQTT_QOS1,
+    );
     for (const subscriber of spec.subscribers) {
-      operations[`${camel(subscriber)}Receives${id[0]!.toUpperCase()}${id.slice(1)}`] = {
-        action: 'receive',
-        channel,
-        messages: message,
-        summary: `${subscriber} consumes ${event} (QoS 1, persistent session, acknowledged after commit)`,
-        bindings: MQTT_QOS1,
-      };
+      addOperation(
+        `${camel(subscriber)}Receives${Id}`,
+        'receive',
+        on,
+        `${subscriber} consumes ${event} (QoS 1, persistent session, acknowledged after commit)`,
+        MQTT_QOS1,
+      );
     }
   }
 
-  const service = { description: 'The service', enum: [...SERVICES] };
-  messages.serviceStatus = {
+  const perService = { ...parameters, service: { description: 'The service', enum: [...SERVICES] } };
+  const status = addChannel('status', 'serviceStatus', {
     name: 'status',
-    title: 'status',
-    summary: 'online on connect; offline on a graceful stop, and as the last will',
-    contentType: 'application/json',
-    payload: jsonSchema(ServiceStatus),
-  };
-  channels.status = {
     address: '{chain}/{store}/status/{service}',
-    title: 'status',
     summary: "A service's retained online/offline status",
-    parameters: { ...parameters, service },
-    messages: { serviceStatus: { $ref: '#/components/messages/serviceStatus' } },
-  };
-  messages.deadLetter = {
+    messageSummary: 'online on connect; offline on a graceful stop, and as the last will',
+    schema: ServiceStatus,
+    parameters: perService,
+  });
+  const deadLetter = addChannel('deadLetter', 'deadLetter', {
     name: 'dead-letter',
-    title: 'dead-letter',
-    summary: 'A message a service refused: the reason, the topic and the raw payload',
-    contentType: 'application/json',
-    payload: jsonSchema(DeadLetter),
-  };
-  channels.deadLetter = {
     address: '{chain}/{store}/dead-letter/{service}',
-    title: 'dead-letter',
     summary: 'Every message a service refused',
-    parameters: { ...parameters, service },
-    messages: { deadLetter: { $ref: '#/components/messages/deadLetter' } },
-  };
-  operations.servicesSendStatus = {
-    action: 'send',
-    channel: { $ref: '#/channels/status' },
-    messages: [{ $ref: '#/channels/status/messages/serviceStatus' }],
-    summary: 'Every service, retained',
-    bindings: MQTT_RETAINED,
-  };
-  operations.servicesSendDeadLetter = {
-    action: 'send',
-    channel: { $ref: '#/channels/deadLetter' },
-    messages: [{ $ref: '#/channels/deadLetter/messages/deadLetter' }],
-    summary: 'Every consuming service, for what it refused',
-    bindings: MQTT_QOS1,
-  };
+    messageSummary: 'A message a service refused: the reason, the topic and the raw payload',
+    schema: DeadLetter,
+    parameters: perService,
+  });
+  addOperation('servicesSendStatus', 'send', status, 'Every service, retained', MQTT_RETAINED);
+  addOperation('servicesSendDeadLetter', 'send', deadLetter, 'Every consuming service, for what it refused', MQTT_QOS1);
 
   return {
     asyncapi: '3.0.0',

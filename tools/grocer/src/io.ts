@@ -24,6 +24,13 @@ export class UsageError extends Error {}
 /** Something that went wrong while doing it: one line, exit code 1. */
 export class CommandError extends Error {}
 
+/** The flags every command that connects takes (node:util parseArgs options). */
+export const CONNECTION_OPTIONS = {
+  url: { type: 'string' },
+  username: { type: 'string', short: 'u' },
+  password: { type: 'string', short: 'p' },
+} as const;
+
 export interface Settings {
   url: string;
   root: TopicRoot;

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { eventTopic, newEventId, type EventName } from '@spectrum-grocers/shared';
-import { CommandError, connect, painter, settings, UsageError, type Io } from './io.js';
+import { CommandError, CONNECTION_OPTIONS, connect, painter, settings, UsageError, type Io } from './io.js';
 
 export const LOAD_HELP = `Usage: grocer load <departures|arrivals> --rate R --count N [options]
 
@@ -40,9 +40,7 @@ export async function load(args: string[], io: Io): Promise<number> {
       count: { type: 'string', short: 'c' },
       customers: { type: 'string' },
       products: { type: 'string' },
-      url: { type: 'string' },
-      username: { type: 'string', short: 'u' },
-      password: { type: 'string', short: 'p' },
+      ...CONNECTION_OPTIONS,
       help: { type: 'boolean', short: 'h' },
     },
   });

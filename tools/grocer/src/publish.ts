@@ -7,7 +7,7 @@ import {
   type Account,
   type EventName,
 } from '@spectrum-grocers/shared';
-import { CommandError, connect, settings, UsageError, type Io } from './io.js';
+import { CommandError, CONNECTION_OPTIONS, connect, settings, UsageError, type Io } from './io.js';
 
 export const PUBLISH_HELP = `Usage: grocer publish <event> --field value... [options]
 
@@ -25,8 +25,13 @@ acknowledgement. timestamp and event_id are filled in when not given.
 
 Prints the event_id of what was published.`;
 
-const OWN_FLAGS = new Set(['as', 'url', 'username', 'password']);
-const SHORT: Record<string, string> = { u: 'username', p: 'password', h: 'help' };
+const OWN_FLAGS = new Set(['as', ...Object.keys(CONNECTION_OPTIONS)]);
+const SHORT: Record<string, string> = {
+  h: 'help',
+  ...Object.fromEntries(
+    Object.entries(CONNECTION_OPTIONS).flatMap(([name, o]) => ('short' in o ? [[o.short, name]] : [])),
+  ),
+};
 
 /** A command-line value as JSON where it reads as JSON (1, true, [1,2]); `1,2,3` as a list of them. */
 function value(text: string, list: boolean): unknown {

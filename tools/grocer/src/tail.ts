@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { EVENT_NAMES, parseEvent, type EventName } from '@spectrum-grocers/shared';
-import { connect, painter, settings, UsageError, type Io } from './io.js';
+import { CONNECTION_OPTIONS, connect, painter, settings, UsageError, type Io } from './io.js';
 
 export const TAIL_HELP = `Usage: grocer tail [pattern] [options]
 
@@ -22,9 +22,7 @@ export async function tail(args: string[], io: Io): Promise<number> {
     options: {
       count: { type: 'string', short: 'n' },
       json: { type: 'boolean' },
-      url: { type: 'string' },
-      username: { type: 'string', short: 'u' },
-      password: { type: 'string', short: 'p' },
+      ...CONNECTION_OPTIONS,
       help: { type: 'boolean', short: 'h' },
     },
   });

@@ -4,7 +4,6 @@ import {
   schemas,
   type Route,
   type RunningService,
-  type SseEvent,
   type SseHub,
   type WireEvent,
 } from '@spectrum-grocers/shared';
@@ -33,12 +32,15 @@ export function createDisplay(): Display {
     latest = parsed.data;
     hub.send('welcome', latest);
   };
-  const state = (): SseEvent => ({ event: 'state', data: { broker: brokerUp ? 'up' : 'down' } });
-  const hub = createSseHub(() => [state(), ...(latest ? [{ event: 'welcome', data: latest }] : [])]);
+  const state = () => ({ broker: brokerUp ? 'up' : 'down' });
+  const hub = createSseHub(() => [
+    { event: 'state', data: state() },
+    ...(latest ? [{ event: 'welcome', data: latest }] : []),
+  ]);
   const setBroker = (up: boolean): void => {
     if (up === brokerUp) return;
     brokerUp = up;
-    hub.send(state().event, state().data);
+    hub.send('state', state());
   };
   return {
     hub,

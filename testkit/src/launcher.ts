@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { SERVICES, serviceVariable } from '@spectrum-grocers/shared';
 import { repoPath } from './paths.js';
 import { freePort, waitUntil } from './ports.js';
+import { httpPortFromLog } from './services.js';
 
 export interface LaunchedStore {
   readonly child: ChildProcess;
@@ -29,11 +30,8 @@ export function launchStore(env: Record<string, string>): LaunchedStore {
   const httpPort = (service: string, timeoutMs = 20_000) =>
     waitUntil(
       () => {
-        const prefix = `[${service}]`;
-        for (const line of out.split('\n')) {
-          if (!line.startsWith(prefix) || !line.includes('"msg":"http server listening"')) continue;
-          return (JSON.parse(line.slice(line.indexOf('{'))) as { port: number }).port;
-        }
+        const port = httpPortFromLog(out, `[${service}]`);
+        if (port !== undefined) return port;
         if (child.exitCode !== null) throw new Error(`the store exited (${child.exitCode}):\n${out}`);
         return undefined;
       },

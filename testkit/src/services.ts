@@ -33,6 +33,18 @@ process.once('exit', () => {
   for (const c of running) c.kill('SIGKILL');
 });
 
+/**
+ * The port a service logged that its HTTP server bound, from its JSON log lines; `prefix`
+ * picks one service's lines out of `pnpm start`'s output (`[hello-helper] {...}`).
+ */
+export function httpPortFromLog(out: string, prefix = ''): number | undefined {
+  for (const line of out.split('\n')) {
+    if (!line.startsWith(prefix) || !line.includes('"msg":"http server listening"')) continue;
+    return (JSON.parse(line.slice(line.indexOf('{'))) as { port: number }).port;
+  }
+  return undefined;
+}
+
 /** Run a service's built output (`services/<name>/dist/main.js`) with exactly `env`. */
 export function spawnService(name: string, env: Record<string, string>): ServiceProcess {
   const child = spawn(process.execPath, [repoPath(`services/${name}/dist/main.js`)], {
@@ -62,10 +74,8 @@ export function spawnService(name: string, env: Record<string, string>): Service
     httpPort: (timeoutMs = 15_000) =>
       waitUntil(
         () => {
-          for (const line of out.split('\n')) {
-            if (!line.includes('"msg":"http server listening"')) continue;
-            return (JSON.parse(line) as { port: number }).port;
-          }
+          const port = httpPortFromLog(out);
+          if (port !== undefined) return port;
           if (child.exitCode !== null) throw new Error(`${name} exited (${child.exitCode}):\n${out}`);
           return undefined;
         },

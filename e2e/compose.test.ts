@@ -24,6 +24,7 @@ interface ComposeService {
   build?: { context: string; dockerfile: string };
   environment?: Record<string, string>;
   volumes?: string[];
+  ports?: string[];
   healthcheck?: { test: string[] };
   restart?: string;
   depends_on?: Record<string, { condition: string }>;
@@ -45,13 +46,22 @@ describe('docker-compose.yaml', () => {
     expect(Object.keys(compose.services).sort()).toEqual([BROKER, ...SERVICES, CONTROL_ROOM].sort());
     expect(compose.services[CONTROL_ROOM]!.profiles).toEqual(['control-room']);
     for (const s of [BROKER, ...SERVICES]) expect(compose.services[s]!.profiles, s).toBeUndefined();
-    // The control room reads with the observer account and publishes nothing.
+    // The control room reads with a read-only account of its own and publishes nothing.
     expect(compose.services[CONTROL_ROOM]!.environment).toMatchObject({
-      MQTT_USERNAME: 'observer',
-      MQTT_PASSWORD: `\${${passwordVariable('observer')}:?run pnpm broker:setup first}`,
+      MQTT_USERNAME: 'control-room',
+      MQTT_PASSWORD: `\${${passwordVariable('control-room')}:?run pnpm broker:setup first}`,
     });
     expect(compose.networks['fresh-frontier-network']?.name).toBe('fresh-frontier-network');
     for (const svc of Object.values(compose.services)) expect(svc.networks).toEqual(['fresh-frontier-network']);
+  });
+
+  it('publishes plaintext MQTT to this host only, TLS to the network, and puts no password in a healthcheck', () => {
+    const published = compose.services[BROKER]!.ports!;
+    expect(published).toContain('8883:8883');
+    for (const p of published.filter((x) => !x.endsWith(':8883'))) expect(p).toMatch(/^127\.0\.0\.1:/);
+    for (const svc of Object.values(compose.services)) {
+      expect(JSON.stringify(svc.healthcheck)).not.toMatch(/PASSWORD|\s-P\s/);
+    }
   });
 
   it('gives every container a named volume, a healthcheck and a restart policy', () => {
@@ -89,8 +99,8 @@ describe('docker-compose.yaml', () => {
       expect(compose.services[s]!.build).toEqual({ context: '.', dockerfile: `services/${s}/Dockerfile` });
       expect(compose.services[s]!.depends_on).toEqual({ [BROKER]: { condition: 'service_healthy' } });
       expect(compose.services[s]!.healthcheck!.test).toEqual(['CMD', 'node', 'dist/healthcheck.js']);
-      // Each service connects with its own account (the control room: the observer), its password from .env.
-      const account = s === CONTROL_ROOM ? 'observer' : (s as ServiceName);
+      // Each service connects with the account of its name, its password from .env.
+      const account = s as ServiceName | typeof CONTROL_ROOM;
       expect(compose.services[s]!.environment).toMatchObject({
         MQTT_USERNAME: account,
         MQTT_PASSWORD: `\${${passwordVariable(account)}:?run pnpm broker:setup first}`,
@@ -177,6 +187,19 @@ describe.skipIf(skipWithoutMosquitto)('docker-compose.yaml environment, run as p
         });
       await waitUntil(async () => (await check()) === 0, `${s} healthcheck to pass`);
     }
+  });
+
+  it("passes the broker's container healthcheck while Mosquitto answers, and fails it when nothing does", async () => {
+    const [kind, command] = compose.services[BROKER]!.healthcheck!.test;
+    expect(kind).toBe('CMD-SHELL');
+    // Compose's $$ is the shell's $; the container's localhost:1883 is the test broker's port here.
+    const run = (port: number) =>
+      new Promise<number | null>((resolve) => {
+        const sh = command!.replaceAll('$$', '$').replace('-h localhost', `-h 127.0.0.1 -p ${port}`);
+        spawn('sh', ['-c', sh], { stdio: 'ignore' }).once('exit', resolve);
+      });
+    expect(await run(mosquitto.port)).toBe(0);
+    expect(await run(await freePort())).not.toBe(0);
   });
 
   it('fails the healthcheck of a service that is not there', async () => {

@@ -30,11 +30,23 @@ describe.skipIf(skipWithoutChromium)('the control room in a real browser (Chromi
   const data = tempDir('ff-control-room-');
   const root = { chain: 'spectrum-grocers', store: 'fresh-frontier' };
   const product = loadProductCatalog().get(3)!; // 50 in stock, threshold 10
+  // What the page's Content-Security-Policy refused, and any error the page logged.
+  const violations: string[] = [];
+  const errors: string[] = [];
 
   beforeAll(async () => {
     store = await launchTestStore(data.path);
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    await page.exposeFunction('reportViolation', (v: string) => violations.push(v));
+    await page.addInitScript(
+      "document.addEventListener('securitypolicyviolation', (e) => reportViolation(e.violatedDirective + ' ' + e.blockedURI))",
+    );
+    page.on('console', (m) => {
+      // The pages have no icon; the browser asks for one all the same.
+      if (m.type() === 'error' && !m.location().url.endsWith('/favicon.ico')) errors.push(m.text());
+    });
+    page.on('pageerror', (e) => errors.push(e.message));
   }, 60_000);
   afterAll(async () => {
     await browser?.close();
@@ -43,7 +55,7 @@ describe.skipIf(skipWithoutChromium)('the control room in a real browser (Chromi
   });
 
   it('shows who is online, event rates, payments, dead letters and low stock, live', async () => {
-    await page.goto(await store.url('control-room', '/'));
+    const loaded = await page.goto(await store.url('control-room', '/'));
     await waitUntil(
       async () => (await page.locator('#services .pill.online').count()) === SERVICES.length,
       'all five services online on the page',
@@ -78,6 +90,15 @@ describe.skipIf(skipWithoutChromium)('the control room in a real browser (Chromi
       String(product.restock_threshold - 1),
     );
     await page.screenshot({ path: screenshotPath('control-room'), animations: 'disabled' });
+    expect(loaded!.headers()).toMatchObject({
+      'content-security-policy': expect.stringMatching(/script-src 'self'; style-src 'self'/) as string,
+      'x-content-type-options': 'nosniff',
+      'x-frame-options': 'DENY',
+      'referrer-policy': 'no-referrer',
+    });
+    expect(await page.evaluate<string>("getComputedStyle(document.querySelector('header')).display")).toBe('flex');
+    expect(violations).toEqual([]);
+    expect(errors).toEqual([]);
 
     // Traceability: the departure, its payment and its restock alert, from any of them.
     const departureId = scan.body.event_id as string;
@@ -91,7 +112,9 @@ describe.skipIf(skipWithoutChromium)('the control room in a real browser (Chromi
     expect(fromPayment.event_id).toBe(departureId);
     expect(fromPayment.effects.find((e) => e.asked)?.event_id).toBe(payment.event_id);
     expect((await fetch(await store.url('control-room', '/api/trace?event_id=unknown-1'))).status).toBe(404);
-    expect((await fetch(await store.url('control-room', '/api/trace'))).status).toBe(400);
+    const missing = await fetch(await store.url('control-room', '/api/trace'));
+    expect(missing.status).toBe(400);
+    expect(missing.headers.get('x-content-type-options')).toBe('nosniff');
   });
 
   it('the welcome chain is traced too: arrival -> display-welcome', async () => {
@@ -102,5 +125,28 @@ describe.skipIf(skipWithoutChromium)('the control room in a real browser (Chromi
       return t && t.effects.length > 0 ? t : undefined;
     }, 'the arrival and its welcome in the control room');
     expect(trace.effects.map((e) => e.event)).toEqual(['display-welcome']);
+  });
+
+  it('keeps an arrival and a departure sharing an event_id apart, each traced by its kind', async () => {
+    const id = `shared-${Date.now()}`;
+    const arrived = await postJson(await store.url('gateway-guardian', '/scans'), { customer_id: 3, event_id: id });
+    const left = await postJson(await store.url('gateexit-guardian', '/scans'), {
+      customer_id: 3,
+      product_ids: [1],
+      event_id: id,
+    });
+    expect([arrived.status, left.status]).toEqual([202, 202]);
+    const traceOf = async (event: string) => {
+      const res = await fetch(await store.url('control-room', `/api/trace?event_id=${id}&event=${event}`));
+      const t = res.ok ? ((await res.json()) as TraceNode) : undefined;
+      return t && t.effects.length > 0 ? t : undefined;
+    };
+    const departure = await waitUntil(() => traceOf('customer-departure'), 'the departure and its payment');
+    const arrival = await waitUntil(() => traceOf('customer-arrival'), 'the arrival and its welcome');
+    expect(departure.effects.map((e) => e.event)).toContain('payment-due');
+    expect(departure.effects.map((e) => e.event)).not.toContain('display-welcome');
+    expect(arrival.effects.map((e) => e.event)).toEqual(['display-welcome']);
+    const ambiguous = await fetch(await store.url('control-room', `/api/trace?event_id=${id}`));
+    expect(ambiguous.status).toBe(409);
   });
 });

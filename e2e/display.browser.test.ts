@@ -19,11 +19,23 @@ describe.skipIf(skipWithoutChromium)('the entrance display in a real browser (Ch
   let browser: Browser;
   let page: Page;
   const data = tempDir('ff-display-');
+  // What the page's Content-Security-Policy refused, and any error the page logged.
+  const violations: string[] = [];
+  const errors: string[] = [];
 
   beforeAll(async () => {
     store = await launchTestStore(data.path);
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+    await page.exposeFunction('reportViolation', (v: string) => violations.push(v));
+    await page.addInitScript(
+      "document.addEventListener('securitypolicyviolation', (e) => reportViolation(e.violatedDirective + ' ' + e.blockedURI))",
+    );
+    page.on('console', (m) => {
+      // The pages have no icon; the browser asks for one all the same.
+      if (m.type() === 'error' && !m.location().url.endsWith('/favicon.ico')) errors.push(m.text());
+    });
+    page.on('pageerror', (e) => errors.push(e.message));
   }, 60_000);
   afterAll(async () => {
     await browser?.close();
@@ -32,7 +44,7 @@ describe.skipIf(skipWithoutChromium)('the entrance display in a real browser (Ch
   });
 
   it('shows "Welcome, <name>" within a second of a scan at the entrance', async () => {
-    await page.goto(await store.url('hello-helper', '/'));
+    const loaded = await page.goto(await store.url('hello-helper', '/'));
     await page.locator('body:not(.down)').waitFor({ timeout: 15_000 }); // stream and broker up
     expect(await page.locator('#message').textContent()).toBe('Welcome to Fresh Frontier!');
 
@@ -44,6 +56,16 @@ describe.skipIf(skipWithoutChromium)('the entrance display in a real browser (Ch
     await page.screenshot({ path: screenshotPath('display-welcome'), animations: 'disabled' });
     process.stdout.write(`display: "Welcome, Dave" shown ${shownMs} ms after the scan\n`);
     expect(shownMs).toBeLessThan(1_000);
+    expect(loaded!.headers()).toMatchObject({
+      'content-security-policy': expect.stringMatching(/script-src 'self'; style-src 'self'/) as string,
+      'x-content-type-options': 'nosniff',
+      'x-frame-options': 'DENY',
+      'referrer-policy': 'no-referrer',
+    });
+    // Styled and scripted under that policy, with nothing refused.
+    expect(await page.evaluate<string>("getComputedStyle(document.querySelector('#message')).fontWeight")).toBe('700');
+    expect(violations).toEqual([]);
+    expect(errors).toEqual([]);
   });
 
   it('says plainly when the event stream is down', async () => {

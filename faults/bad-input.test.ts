@@ -28,7 +28,7 @@ describe('bad input over the wire', () => {
     store = await startFaultStore();
     await store.start('inventory-intel');
     await store.start('fastlane-finale');
-    watcher = await collect(store.broker.url, `${store.root.chain}/${store.root.store}/#`, store.account('observer'));
+    watcher = await collect(store.broker.url, `${store.root.chain}/${store.root.store}/#`, store.watcher());
   }, 60_000);
   afterAll(async () => {
     await watcher?.close();

@@ -29,7 +29,7 @@ describe('the broker and offline consumers', () => {
     store = await startFaultStore();
     await store.start('fastlane-finale');
     watcher = await collect(store.broker.url, eventTopic(store.root, 'payment-due'), {
-      ...store.account('observer'),
+      ...store.watcher(),
       clean: false,
       clientId: 'fault-broker-watcher',
     });
@@ -69,7 +69,7 @@ describe('the broker and offline consumers', () => {
 
   it("turns a kill -9'd gate offline through its will, and a stopped one offline by its own word", async () => {
     const status = statusTopic(store.root, 'gateway-guardian');
-    const statuses = await collect(store.broker.url, status, store.account('observer'));
+    const statuses = await collect(store.broker.url, status, store.watcher());
     try {
       await store.start('gateway-guardian');
       await statuses.waitFor(status, 1);

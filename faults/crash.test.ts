@@ -49,7 +49,7 @@ describe('kill -9 the consumers mid-stream, three times each', () => {
       store.broker.url,
       [eventTopic(store.root, 'payment-due'), eventTopic(store.root, 'restock-alert')],
       {
-        ...store.account('observer'),
+        ...store.watcher(),
         clean: false,
         clientId: 'fault-watcher',
       },

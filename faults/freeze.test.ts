@@ -14,7 +14,7 @@ describe('the broker frozen (SIGSTOP) for 30 s while the exit gate keeps scannin
     store = await startFaultStore({ MQTT_KEEPALIVE_S: String(KEEPALIVE_S) });
     await store.start('fastlane-finale');
     watcher = await collect(store.broker.url, eventTopic(store.root, 'payment-due'), {
-      ...store.account('observer'),
+      ...store.watcher(),
       clean: false,
       clientId: 'fault-freeze-watcher',
       keepalive: 120,

@@ -1,5 +1,14 @@
-import { makeCredentials, passwordVariable, type Account, type ServiceName } from '@spectrum-grocers/shared';
+import { readFileSync } from 'node:fs';
 import {
+  makeCredentials,
+  mosquittoPasswordLine,
+  newPassword,
+  passwordVariable,
+  type Account,
+  type ServiceName,
+} from '@spectrum-grocers/shared';
+import {
+  repoPath,
   spawnService,
   startMosquitto,
   tempDir,
@@ -18,8 +27,13 @@ export interface FaultStore {
   readonly root: { chain: string; store: string };
   /** DATA_DIR of every service: `<service>.db` in it. */
   readonly dataDir: string;
-  /** The credentials of an account (a service, or `observer`), for test clients. */
+  /** The credentials of an account (a service, `control-room` or `observer`), for test clients. */
   account(name: Account): { username: string; password: string };
+  /**
+   * A read-everything account of its own for one more test watcher: the broker names each
+   * connection after its account, so two watchers on one account would displace each other.
+   */
+  watcher(): { username: string; password: string };
   proc(name: ServiceName): ServiceProcess;
   /** Start (or start again, on the same data and client id) a service; resolves once it is subscribed/connected. */
   start(name: ServiceName, env?: Record<string, string>): Promise<ServiceProcess>;
@@ -29,9 +43,24 @@ export interface FaultStore {
   dispose(): Promise<void>;
 }
 
+const WATCHERS = 8;
+
 export async function startFaultStore(env: Record<string, string> = {}): Promise<FaultStore> {
   const { passwordFile, env: passwords } = makeCredentials({});
-  const broker = await startMosquitto({ auth: { passwordFile } });
+  const watchers = Array.from({ length: WATCHERS }, (_, i) => ({
+    username: `test-watcher-${i}`,
+    password: newPassword(),
+  }));
+  const broker = await startMosquitto({
+    auth: {
+      passwordFile: passwordFile + watchers.map((w) => `${mosquittoPasswordLine(w.username, w.password)}\n`).join(''),
+      acl: [
+        readFileSync(repoPath('broker/acl'), 'utf8'),
+        ...watchers.map((w) => `user ${w.username}\ntopic read #\n`),
+      ].join('\n'),
+    },
+  });
+  let handedOut = 0;
   const data = tempDir('ff-faults-');
   const root = { chain: 'spectrum-grocers', store: 'fresh-frontier' };
   const procs = new Map<ServiceName, ServiceProcess>();
@@ -41,6 +70,11 @@ export async function startFaultStore(env: Record<string, string> = {}): Promise
     root,
     dataDir: data.path,
     account: (name) => ({ username: name, password: passwords[passwordVariable(name)]! }),
+    watcher() {
+      const w = watchers[handedOut++];
+      if (!w) throw new Error(`a fault store has ${WATCHERS} watcher accounts`);
+      return w;
+    },
     proc: (name) => procs.get(name)!,
     async start(name, own = {}) {
       const proc = spawnService(name, {

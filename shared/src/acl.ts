@@ -11,6 +11,11 @@ import {
 
 /** The read-everything account for people watching the store (`mosquitto_sub -u observer`). */
 export const OBSERVER = 'observer';
+/** The control room's own read-everything account, so that no person watching can displace it. */
+export const CONTROL_ROOM = 'control-room';
+/** Accounts that read the whole chain and publish nothing. */
+export const WATCHERS = [CONTROL_ROOM, OBSERVER] as const;
+export type Watcher = (typeof WATCHERS)[number];
 
 export interface AccessRules {
   /** Topics this user may publish to (exact topics). */
@@ -23,7 +28,7 @@ export interface AccessRules {
  * Who may do what, from the topic catalog: a service publishes only its own events, its status
  * and its dead-letter, and subscribes only to what it consumes; the observer reads everything.
  */
-export function accessRules(root: TopicRoot): Readonly<Record<ServiceName | typeof OBSERVER, AccessRules>> {
+export function accessRules(root: TopicRoot): Readonly<Record<ServiceName | Watcher, AccessRules>> {
   const rules = {} as Record<ServiceName, AccessRules>;
   for (const s of SERVICES) {
     rules[s] = {
@@ -31,8 +36,23 @@ export function accessRules(root: TopicRoot): Readonly<Record<ServiceName | type
       read: subscriptionsOf(s).map((e) => eventTopic(root, e)),
     };
   }
-  // The observer reads the whole chain, as `mosquitto_sub -t 'spectrum-grocers/#'` asks.
-  return { ...rules, [OBSERVER]: { write: [], read: [`${root.chain}/#`] } };
+  // Watchers read the whole chain, as `mosquitto_sub -t 'spectrum-grocers/#'` asks.
+  const watch: AccessRules = { write: [], read: [`${root.chain}/#`] };
+  return { ...rules, [CONTROL_ROOM]: watch, [OBSERVER]: watch };
+}
+
+/**
+ * The account a client id belongs to on the embedded broker: `{store}-{account}` (the services'
+ * default MQTT_CLIENT_ID) and `{store}-{account}-…` are that service's or the control room's
+ * alone, so that no other client can take its persistent session [MQTT-3.1.4-2]. Other ids
+ * belong to no one.
+ */
+export function clientIdOwner(root: TopicRoot, clientId: string): ServiceName | typeof CONTROL_ROOM | undefined {
+  for (const account of [...SERVICES, CONTROL_ROOM] as const) {
+    const own = `${root.store}-${account}`;
+    if (clientId === own || clientId.startsWith(`${own}-`)) return account;
+  }
+  return undefined;
 }
 
 /** The Mosquitto `acl_file` for these rules. */

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import mqtt from 'mqtt';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -151,5 +152,26 @@ describe.each(TEST_BROKERS)('MQTT runtime on $name', ({ skip, start }) => {
     await late.publish(topic, 'after');
     await waitUntil(() => seen.includes('during') && seen.includes('after'), 'messages after the restart');
     expect(seen).toEqual(['before', 'during', 'after']);
+  });
+
+  // Regression: a consumer reconnecting to a broker without its session (here a clean-session
+  // client took its id for 0.3 s and wiped it) got no messages while /healthz said 200.
+  it('subscribes again after a CONNACK without its session, and counts itself unsubscribed until then', async () => {
+    const seen: string[] = [];
+    const b = bus();
+    await b.consume([topic], record(seen));
+    expect(b.isSubscribed()).toBe(true);
+    let connack: boolean | undefined;
+    b.client.on('connect', (p) => (connack = p.sessionPresent));
+    const thief = await mqtt.connectAsync(broker.url, { clientId, clean: true, reconnectPeriod: 0 });
+    await waitUntil(() => !b.isConnected(), 'the take-over');
+    expect(b.isSubscribed()).toBe(false);
+    await new Promise((r) => setTimeout(r, 300));
+    await thief.endAsync();
+    await waitUntil(() => b.isSubscribed(), 'the subscriptions made again', 10_000);
+    expect(connack).toBe(false);
+    const publisher = await observer('unused/#');
+    await publisher.publish(topic, 'after the take-over');
+    await waitUntil(() => seen.includes('after the take-over'), 'a message after the take-over', 5_000);
   });
 });

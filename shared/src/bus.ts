@@ -19,6 +19,11 @@ export interface Bus {
   /** Rejects (CLIENT_ID_IN_USE) when the bus gives up; never resolves. */
   readonly failed: Promise<never>;
   isConnected(): boolean;
+  /**
+   * True while the subscriptions of `consume` are in place on the current connection: made on
+   * it, or kept by the broker in our session. A consumer is healthy only then.
+   */
+  isSubscribed(): boolean;
   /** True once `pause` or `close` was called. */
   isClosing(): boolean;
   /** Publish at QoS 1 (unless told otherwise) and resolve on the broker's PUBACK. */
@@ -45,6 +50,11 @@ const PUBLISH_TIMEOUT_MS = 10_000;
 const TAKEOVER_WINDOW_MS = 5_000;
 const SUSPECT_TAKEOVERS = 3;
 const MAX_TAKEOVERS = 6;
+
+/** A SUBACK that refuses a filter (0x80), as MQTT.js reports it. */
+function isRefusal(err: unknown): boolean {
+  return (err as { packet?: { cmd?: string } }).packet?.cmd === 'suback';
+}
 
 function statusPayload(service: string, status: ServiceStatus['status']): string {
   const body: ServiceStatus = { service, status, timestamp: new Date().toISOString() };
@@ -75,7 +85,9 @@ export function clientOptions(config: BaseConfig, opts: BusOptions = {}): IClien
     // We reconnect ourselves, with exponential backoff (MQTT.js only knows a fixed period).
     reconnectPeriod: 0,
     manualConnect: true,
-    resubscribe: true,
+    // MQTT.js resubscribes only after reconnects of its own (reconnectPeriod > 0); ours do it
+    // themselves, on every CONNACK without our session (connectBus).
+    resubscribe: false,
     ...(opts.announce === false
       ? {}
       : {
@@ -112,6 +124,9 @@ export function connectBus(config: BaseConfig, log: Logger, opts: BusOptions = {
     client.connected ? Promise.resolve() : new Promise((resolve) => client.once('connect', () => resolve()));
   let takeovers = 0;
   const status = statusTopic(config.topics, config.service);
+  /** What `consume` subscribed to, once it first succeeded; kept in place across sessions. */
+  let consumed: readonly string[] | undefined;
+  let subscribed = false;
 
   client.on('connect', (connack) => {
     // Nagle's algorithm costs 20–35 ms per QoS 1 hop; turn it off on every new socket.
@@ -119,12 +134,20 @@ export function connectBus(config: BaseConfig, log: Logger, opts: BusOptions = {
     connectedAt = Date.now();
     log.info({ url: config.mqtt.url, sessionPresent: connack.sessionPresent }, 'connected to broker');
     markReady();
+    if (closing) return; // a CONNACK that raced our end(): nothing more to send on it
+    if (consumed) {
+      // A broker without our session (it lost it, or a clean-session client with our id wiped
+      // it) has no subscriptions for us: make them again before counting ourselves healthy.
+      if (connack.sessionPresent) subscribed = true;
+      else void resubscribe(consumed);
+    }
     if (announce)
       client.publish(status, statusPayload(config.service, 'online'), { qos: 1, retain: true }, (err) => {
         if (err && !closing) log.warn({ err: toAppError(err) }, 'could not publish online status');
       });
   });
   client.on('close', () => {
+    subscribed = false;
     if (closing) return;
     const lived = connectedAt ? Date.now() - connectedAt : -1;
     connectedAt = 0;
@@ -158,6 +181,27 @@ export function connectBus(config: BaseConfig, log: Logger, opts: BusOptions = {
     log.warn({ err: { message: err.message, code: (err as { code?: unknown }).code } }, 'broker connection error'),
   );
 
+  async function resubscribe(topics: readonly string[]): Promise<void> {
+    log.warn({ topics }, 'the broker has no session for us; subscribing again');
+    try {
+      await client.subscribeAsync([...topics], { qos: 1 });
+      if (client.connected) subscribed = true;
+      log.info({ topics }, 'subscribed again');
+    } catch (err) {
+      if (isRefusal(err)) {
+        const e = new AppError('NOT_AUTHORIZED', `broker refused the subscriptions ${topics.join(', ')}`, {
+          cause: err,
+        });
+        log.fatal({ err: e }, e.message);
+        closing = ended = true;
+        client.end(true);
+        return fail(e);
+      }
+      // Cut short by a dropped connection: the next CONNACK tries again.
+      log.warn({ err: toAppError(err), topics }, 'subscribe interrupted; trying again once reconnected');
+    }
+  }
+
   client.handleMessage = (packet, done) => {
     if (closing) return; // Left unacknowledged: the broker redelivers it to our next session.
     const handler = route;
@@ -183,6 +227,7 @@ export function connectBus(config: BaseConfig, log: Logger, opts: BusOptions = {
     ready,
     failed,
     isConnected: () => client.connected,
+    isSubscribed: () => subscribed && client.connected,
     isClosing: () => closing,
     publish(topic, payload, opts = {}) {
       const qos = opts.qos ?? 1;
@@ -200,11 +245,13 @@ export function connectBus(config: BaseConfig, log: Logger, opts: BusOptions = {
         if (closing) throw new AppError('BROKER_UNAVAILABLE', 'stopped before the subscriptions were made');
         try {
           await client.subscribeAsync([...topics], { qos: 1 });
+          consumed = topics;
+          subscribed = client.connected;
           break;
         } catch (err) {
           // A SUBACK that refuses a filter (0x80) means this account may not read it; a
           // subscribe cut short by a dropped connection is simply tried again.
-          if ((err as { packet?: { cmd?: string } }).packet?.cmd === 'suback') {
+          if (isRefusal(err)) {
             throw new AppError('NOT_AUTHORIZED', `broker refused the subscriptions ${topics.join(', ')}`, {
               cause: err,
             });

@@ -1,10 +1,10 @@
 import { pbkdf2Sync, randomBytes } from 'node:crypto';
-import { OBSERVER } from './acl.js';
+import { WATCHERS } from './acl.js';
 import { serviceVariable } from './config.js';
 import { SERVICES } from './topics.js';
 
-/** Every account of a locked-down broker: one per service, and the observer. */
-export const ACCOUNTS = [...SERVICES, OBSERVER] as const;
+/** Every account of a locked-down broker: one per service, the control room's, and the observer. */
+export const ACCOUNTS = [...SERVICES, ...WATCHERS] as const;
 export type Account = (typeof ACCOUNTS)[number];
 
 /** Where `pnpm start` leaves its broker URL and accounts (in DATA_DIR) for tools while it runs. */

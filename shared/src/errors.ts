@@ -15,6 +15,8 @@ export const ERROR_CODES = {
   NOT_AUTHORIZED: { retryable: false },
   /** Another process connects with our client id: the broker keeps closing one of us. */
   CLIENT_ID_IN_USE: { retryable: false },
+  /** Another live process (a second copy of this service, or of `pnpm start`) holds our DATA_DIR. */
+  DATA_DIR_IN_USE: { retryable: false },
   /** A TCP port we must listen on is already taken. */
   PORT_IN_USE: { retryable: false },
   /** A timed wait ran out. */

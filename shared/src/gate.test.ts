@@ -18,12 +18,14 @@ describe('POST /scans at the exit gate', () => {
   let gate: RunningService;
   let watcher: Collector;
   let data: ReturnType<typeof tempDir>;
+  let now: Date;
   const root = { chain: 'spectrum-grocers', store: `gate-${process.pid}` };
   const topic = eventTopic(root, 'customer-departure');
 
   beforeEach(async () => {
     broker = await startAedes();
     data = tempDir();
+    now = new Date('2026-11-22T10:00:00Z');
     const config = loadConfig('gateexit-guardian', {
       env: {
         MQTT_URL: broker.url,
@@ -40,12 +42,7 @@ describe('POST /scans at the exit gate', () => {
     const log = quietLogger();
     gate = await startService(config, log, {
       httpRoutes: ({ outbox }) => ({
-        'POST /scans': createScanRoute(
-          { outbox, topics: root },
-          'customer-departure',
-          log,
-          () => new Date('2026-11-22T10:00:00Z'),
-        ),
+        'POST /scans': createScanRoute({ outbox, topics: root }, 'customer-departure', log, { clock: () => now }),
       }),
     });
     await gate.bus.ready;
@@ -81,6 +78,38 @@ describe('POST /scans at the exit gate', () => {
     await post(JSON.stringify({ customer_id: 3, product_ids: [6], event_id: 'exit-7:1002' }));
     await watcher.waitFor(topic, 2);
     expect(watcher.on(topic).map((m) => m.json().event_id)).toEqual(['exit-7:1001', 'exit-7:1002']);
+  });
+
+  it('answers 409 naming the stored event_id, not 202, when a conflicting scan reuses an event_id, and keeps the first', async () => {
+    const first = await post(JSON.stringify({ customer_id: 2, product_ids: [5], event_id: 'exit-7:2001' }));
+    expect(first.status).toBe(202);
+    const conflicting = await post(JSON.stringify({ customer_id: 3, product_ids: [5, 6], event_id: 'exit-7:2001' }));
+    expect(conflicting.status).toBe(409);
+    const answer = (await conflicting.json()) as { error: string; event_id: string };
+    expect(answer.event_id).toBe('exit-7:2001');
+    expect(answer.error).toMatch(/exit-7:2001.*different/);
+    await post(JSON.stringify({ customer_id: 4, product_ids: [7], event_id: 'exit-7:2002' }));
+    await watcher.waitFor(topic, 2);
+    expect(watcher.on(topic).map((m) => m.json())).toMatchObject([
+      { event_id: 'exit-7:2001', customer_id: 2, product_ids: [5] },
+      { event_id: 'exit-7:2002' },
+    ]);
+  });
+
+  it('answers 202 to a retry of the same scan without a timestamp after the clock moved, its fields in another order', async () => {
+    const sent = await post(JSON.stringify({ event_id: 'exit-7:3001', customer_id: 2, product_ids: [5, 1] }));
+    expect(sent.status).toBe(202);
+    now = new Date('2026-11-22T10:00:07Z');
+    const retried = await post(JSON.stringify({ product_ids: [5, 1], customer_id: 2, event_id: 'exit-7:3001' }));
+    expect(retried.status).toBe(202);
+    expect(await retried.json()).toEqual({ event_id: 'exit-7:3001' });
+  });
+
+  it('answers 409 to a retry whose own timestamp differs from the stored one, 202 to one that matches it', async () => {
+    const scan = { event_id: 'exit-7:4001', customer_id: 2, product_ids: [5], timestamp: '2026-11-22T09:59:58Z' };
+    expect((await post(JSON.stringify(scan))).status).toBe(202);
+    expect((await post(JSON.stringify({ ...scan, timestamp: '2026-11-22T09:59:59Z' }))).status).toBe(409);
+    expect((await post(JSON.stringify(scan))).status).toBe(202);
   });
 
   it.each([

@@ -32,16 +32,52 @@ export function recordScan<E extends ScanEvent>(store: ScanStore, event: E, scan
   return added === 1;
 }
 
+/** JSON with every object's keys sorted, so that bodies differing only in key order compare equal. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+}
+
+/**
+ * Whether `scan`, whose `event_id` is stored already, says what the stored scan says.
+ * Only what the sensor sent counts: a timestamp the gate filled from its clock differs on every
+ * retry, so timestamps are compared only when the sensor sent one.
+ */
+function sameAsStored<E extends ScanEvent>(
+  store: ScanStore,
+  event: E,
+  scan: Event<E>,
+  sentTimestamp: boolean,
+): boolean {
+  const stored = store.outbox.get(scan.event_id);
+  if (stored?.topic !== eventTopic(store.topics, event)) return false;
+  const unsent = sentTimestamp ? {} : { timestamp: undefined };
+  const before = { ...(JSON.parse(stored.payload) as object), ...unsent };
+  return canonicalJson(before) === canonicalJson({ ...scan, ...unsent });
+}
+
+export interface ScanRouteOptions<E extends ScanEvent> {
+  /** Fills the `timestamp` of a scan sent without one. */
+  clock?: () => Date;
+  /** Why a scan its schema accepts is refused all the same (400), or undefined to take it. */
+  refuse?: (scan: Event<E>) => string | undefined;
+}
+
 /**
  * `POST /scans` for a real sensor: the body is the event without (or with) `timestamp` and
  * `event_id`, validated by the event's schema. 202 with the `event_id` once the scan is stored
- * durably (it is published when the broker has it), 400 naming the bad field.
+ * durably (it is published when the broker has it), 400 naming the bad field. A retry under the
+ * same `event_id` is answered 202 again; a different scan under a stored `event_id` is 409,
+ * since accepting it would silently drop it.
  */
 export function createScanRoute<E extends ScanEvent>(
   store: ScanStore,
   event: E,
   log: Logger,
-  clock: () => Date = () => new Date(),
+  { clock = () => new Date(), refuse }: ScanRouteOptions<E> = {},
 ): Route {
   return (body): HttpReply => {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
@@ -49,9 +85,17 @@ export function createScanRoute<E extends ScanEvent>(
     }
     const parsed = validateEvent(event, { timestamp: clock().toISOString(), ...body }, newEventId);
     if (!parsed.ok) return { status: 400, body: { error: parsed.reason } };
-    const isNew = recordScan(store, event, parsed.value);
-    log.info({ event, eventId: parsed.value.event_id, repeated: !isNew }, 'scan accepted');
-    return { status: 202, body: { event_id: parsed.value.event_id } };
+    const scan = parsed.value;
+    const refusal = refuse?.(scan);
+    if (refusal !== undefined) return { status: 400, body: { error: refusal } };
+    const isNew = recordScan(store, event, scan);
+    if (!isNew && !sameAsStored(store, event, scan, 'timestamp' in body)) {
+      log.warn({ event, eventId: scan.event_id }, 'scan refused: its event_id belongs to a different scan');
+      const error = `event_id ${scan.event_id} is already stored with a different scan: a retry must repeat its body, a new scan needs a new event_id`;
+      return { status: 409, body: { error, event_id: scan.event_id } };
+    }
+    log.info({ event, eventId: scan.event_id, repeated: !isNew }, 'scan accepted');
+    return { status: 202, body: { event_id: scan.event_id } };
   };
 }
 
@@ -109,6 +153,8 @@ export interface GateSpec<E extends ScanEvent, O extends typeof GateEnv> {
   defaultHttpPort: number;
   /** One simulated scan from the gate's options. */
   generate: (now: Date, options: Readonly<z.output<O>>) => WireEvent<E>;
+  /** Why a posted scan its schema accepts is refused all the same (400), or undefined to take it. */
+  refuse?: ScanRouteOptions<E>['refuse'];
 }
 
 /**
@@ -125,10 +171,10 @@ export async function runGate<E extends ScanEvent, O extends typeof GateEnv>(
   });
   const log = createLogger(config);
   const o = config.options;
-  const signalled = untilSignal(log, { exitOnStdinClose: config.exitOnStdinClose });
+  const signalled = untilSignal(log, { exitOnStdinClose: config.exitOnStdinClose, dataDir: config.dataDir });
   const service = await startService(config, log, {
     httpRoutes: ({ outbox }) => ({
-      'POST /scans': createScanRoute({ outbox, topics: config.topics }, spec.event, log),
+      'POST /scans': createScanRoute({ outbox, topics: config.topics }, spec.event, log, { refuse: spec.refuse }),
     }),
   });
   const stopSimulation = new AbortController();

@@ -29,11 +29,50 @@ export interface HttpServer {
 /** Scans are small; anything bigger is refused before it is read. */
 export const MAX_BODY_BYTES = 64 * 1024;
 
+/**
+ * What a page of ours may load: its own script, stylesheet and event stream, nothing inline and
+ * nothing from elsewhere, so an injected `<script>` or `on…=` attribute does not run.
+ */
+const PAGE_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; " +
+  "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+/**
+ * On every response, streams and errors too: no MIME sniffing (a JSON body is never run as a
+ * script), no framing by another site (clickjacking), no URL leaked in a Referer, and a policy
+ * under which a response that is not a page loads nothing. Pages replace the policy with PAGE_CSP.
+ */
+const SECURITY_HEADERS = {
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+} as const;
+
+const TEXT_TYPES = {
+  html: 'text/html; charset=utf-8',
+  js: 'text/javascript; charset=utf-8',
+  css: 'text/css; charset=utf-8',
+} as const;
+
+/**
+ * A GET route serving fixed text: a page, or the script or stylesheet it loads from its own
+ * origin (PAGE_CSP allows no inline ones). Each is sent as its type: under nosniff a browser
+ * runs no script and applies no stylesheet sent as anything else.
+ */
+export function textRoute(body: string, type: keyof typeof TEXT_TYPES): Route {
+  const reply: HttpReply = { status: 200, body, headers: { 'content-type': TEXT_TYPES[type] } };
+  return () => reply;
+}
+
 function send(res: ServerResponse, reply: HttpReply): void {
   const text = typeof reply.body === 'string';
   const body = text ? (reply.body as string) : JSON.stringify(reply.body);
+  const type =
+    reply.headers?.['content-type'] ?? (text ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8');
   res.writeHead(reply.status, {
-    'content-type': text ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8',
+    ...(type.startsWith('text/html') ? { 'content-security-policy': PAGE_CSP } : {}),
+    'content-type': type,
     'content-length': Buffer.byteLength(body),
     ...reply.headers,
   });
@@ -82,16 +121,20 @@ export async function startHttpServer(
     ...opts.routes,
   };
   const server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    const stream = req.method === 'GET' && path !== undefined ? opts.streams?.[path] : undefined;
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    // The path comes from the wire: own keys only (a request for `constructor` finds no route).
+    const streams = opts.streams ?? {};
+    const stream = req.method === 'GET' && Object.hasOwn(streams, path) ? streams[path] : undefined;
     if (stream) {
       open.add(res);
       res.once('close', () => open.delete(res));
       return stream(req, res);
     }
-    const route = routes[`${req.method} ${path}`];
+    const key = `${req.method} ${path}`;
+    const route = Object.hasOwn(routes, key) ? routes[key] : undefined;
     if (!route) {
-      const known = Object.keys(routes).some((k) => k.endsWith(` ${path}`)) || path! in (opts.streams ?? {});
+      const known = Object.keys(routes).some((k) => k.endsWith(` ${path}`)) || Object.hasOwn(streams, path);
       return send(
         res,
         known ? { status: 405, body: { error: 'method not allowed' } } : { status: 404, body: { error: 'not found' } },

@@ -6,6 +6,7 @@ export type { Consumer, ConsumerStats, EventHandler, Routes } from './consumer.j
 export { AppError, ERROR_CODES, toAppError, type ErrorCode } from './errors.js';
 export {
   startHttpServer,
+  textRoute,
   MAX_BODY_BYTES,
   type HttpReply,
   type HttpServer,
@@ -28,6 +29,8 @@ export * as schemas from './schemas.js';
 export type { DeadLetter, ServiceStatus } from './schemas.js';
 export { runConsumer, startService, type ConsumerSpec, type RunningService, type ServiceOptions } from './service.js';
 export { openDatabase, type Db } from './store.js';
+export { lockDataDir } from './data-lock.js';
+export { LAUNCHER_LOCK, readSessionFile } from './session.js';
 export { backoffDelay, sleep, withTimeout } from './timers.js';
 export {
   EVENTS,
@@ -58,7 +61,18 @@ export {
 } from './gate.js';
 export { topicTable } from './docs.js';
 export { runHealthcheck } from './healthcheck.js';
-export { accessRules, filterAllowed, mosquittoAcl, OBSERVER, topicMatches, type AccessRules } from './acl.js';
+export {
+  accessRules,
+  clientIdOwner,
+  CONTROL_ROOM,
+  filterAllowed,
+  mosquittoAcl,
+  OBSERVER,
+  topicMatches,
+  WATCHERS,
+  type AccessRules,
+  type Watcher,
+} from './acl.js';
 export {
   ACCOUNTS,
   makeCredentials,

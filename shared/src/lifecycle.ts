@@ -1,16 +1,27 @@
 import type { Logger } from './logger.js';
+import { removeStaleSessionFile } from './session.js';
 
 /**
  * Resolves on the first SIGTERM or SIGINT; a second one exits at once. Under a supervisor that
  * sets EXIT_ON_STDIN_CLOSE=true (`pnpm start`), the end of stdin counts as SIGTERM: the
  * supervisor's end closes that pipe however it died, even by SIGKILL, so no service outlives it.
+ * A supervisor killed that way leaves its session file in `dataDir`: the first of its services
+ * to notice removes it.
  */
-export function untilSignal(log: Logger, opts: { exitOnStdinClose?: boolean } = {}): Promise<NodeJS.Signals> {
+export function untilSignal(
+  log: Logger,
+  opts: { exitOnStdinClose?: boolean; dataDir?: string } = {},
+): Promise<NodeJS.Signals> {
   if (opts.exitOnStdinClose) {
     process.stdin.once('close', () => {
       // Whoever read our stdout is gone too: a sync log write to that socket can spin forever
       // on EAGAIN in pino's writer, blocking the shutdown itself. Nobody is listening; go quiet.
       log.level = 'silent';
+      try {
+        if (opts.dataDir !== undefined) removeStaleSessionFile(opts.dataDir);
+      } catch {
+        // best effort: the next grocer or pnpm start removes it too
+      }
       process.kill(process.pid, 'SIGTERM');
     });
     process.stdin.resume();

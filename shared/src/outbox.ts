@@ -18,6 +18,8 @@ export interface Outbox {
    * once. Returns how many were new.
    */
   enqueue(events: readonly Outgoing[]): number;
+  /** The event stored under `eventId`, pending or sent, as it is published (payload as JSON text). */
+  get(eventId: string): { topic: string; payload: string } | undefined;
   /** Publish what is pending (after a commit, on connect, at start). */
   kick(): void;
   /** Rows not yet acknowledged by the broker. */
@@ -52,6 +54,9 @@ export function createOutbox(db: Db, bus: Bus, log: Logger): Outbox {
   );
   const selectPending = db.prepare<[number, number], { seq: number; topic: string; payload: string; retain: number }>(
     'SELECT seq, topic, payload, retain FROM outbox WHERE sent_at IS NULL AND seq > ? ORDER BY seq LIMIT ?',
+  );
+  const selectById = db.prepare<[string], { topic: string; payload: string }>(
+    'SELECT topic, payload FROM outbox WHERE event_id = ?',
   );
   const countPending = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM outbox WHERE sent_at IS NULL');
   const update = db.prepare('UPDATE outbox SET sent_at = ? WHERE seq = ?');
@@ -165,6 +170,7 @@ export function createOutbox(db: Db, bus: Bus, log: Logger): Outbox {
         added += insert.run(e.eventId, e.topic, JSON.stringify(e.payload), e.retain ? 1 : 0, at).changes;
       return added;
     },
+    get: (eventId) => selectById.get(eventId),
     kick,
     // Acknowledged rows waiting for their batched mark are not pending.
     pendingCount: () => Math.max(0, (countPending.get()?.n ?? 0) - acked.length),

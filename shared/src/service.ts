@@ -49,7 +49,6 @@ export async function startService(config: BaseConfig, log: Logger, opts: Servic
   const outbox = createOutbox(db, bus, log);
   outbox.onPublished((topic) => metrics.eventsOut.inc({ topic }));
   const consumer = opts.routes && createConsumer({ bus, db, outbox, log, routes: opts.routes(db), metrics });
-  let subscribed = consumer === undefined;
   /** Undo a start that failed half-way, whichever step it failed at. */
   const abandon = async (err: unknown, http?: HttpServer): Promise<never> => {
     await http?.close();
@@ -66,9 +65,17 @@ export async function startService(config: BaseConfig, log: Logger, opts: Servic
     streams: opts.httpStreams,
     healthy: () => {
       const connected = bus.isConnected();
+      // A consumer without its subscriptions hears nothing: not healthy, however connected.
+      const subscribed = consumer === undefined || bus.isSubscribed();
       return {
         ok: connected && subscribed && !bus.isClosing(),
-        detail: { service: config.service, connected, ...consumer?.stats, outboxPending: outbox.pendingCount() },
+        detail: {
+          service: config.service,
+          connected,
+          ...(consumer && { subscribed }),
+          ...consumer?.stats,
+          outboxPending: outbox.pendingCount(),
+        },
       };
     },
   }).catch((err: unknown) => abandon(err));
@@ -77,7 +84,6 @@ export async function startService(config: BaseConfig, log: Logger, opts: Servic
     const abort = () => void bus.pause();
     opts.stopping?.then(abort, abort);
     await consumer.start().catch((err: unknown) => abandon(err, http));
-    subscribed = true;
   } else {
     outbox.kick();
   }
@@ -125,7 +131,7 @@ export async function runConsumer(spec: ConsumerSpec, onStopping: () => void): P
   const config = loadConfig(spec.service, { defaultHttpPort: spec.defaultHttpPort });
   const log = createLogger(config);
   // Watched from the very start: a stop during start-up must not wait for the broker.
-  const signalled = untilSignal(log, { exitOnStdinClose: config.exitOnStdinClose });
+  const signalled = untilSignal(log, { exitOnStdinClose: config.exitOnStdinClose, dataDir: config.dataDir });
   let stopAsked = false;
   void signalled.then(() => (stopAsked = true));
   let service: RunningService;

@@ -1,7 +1,7 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { BaseConfig } from './config.js';
+import { attachDataLock, makePrivateDir, makePrivateFile, tightenCompanions } from './data-lock.js';
 
 export type Db = Database.Database;
 
@@ -30,15 +30,29 @@ CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (seq) WHERE sent_at IS NULL;
  * Open (or create) the service's SQLite file in DATA_DIR with the runtime tables and the
  * service's own schema. WAL keeps readers off the writer's back; `synchronous` is FULL unless
  * DB_SYNCHRONOUS=normal (which survives a process crash, not a power cut).
+ *
+ * The connection holds the service's DATA_DIR lock (`<service>.lock`) while it is open: a
+ * second copy of the service on the same data fails here with DATA_DIR_IN_USE. The directory
+ * (when made here) and every file are this user's only: bills and stock are nobody else's.
  */
 export function openDatabase(config: Pick<BaseConfig, 'dataDir' | 'service' | 'dbSynchronous'>, schema = ''): Db {
-  mkdirSync(config.dataDir, { recursive: true });
-  const db = new Database(join(config.dataDir, `${config.service}.db`));
-  db.pragma('journal_mode = WAL');
-  db.pragma(`synchronous = ${config.dbSynchronous === 'full' ? 'FULL' : 'NORMAL'}`);
-  db.pragma('busy_timeout = 5000');
-  db.pragma('foreign_keys = ON');
-  db.exec(RUNTIME_SCHEMA);
-  if (schema) db.exec(schema);
+  makePrivateDir(config.dataDir);
+  const path = join(config.dataDir, `${config.service}.db`);
+  makePrivateFile(path);
+  const db = new Database(path);
+  try {
+    attachDataLock(db, config.dataDir, config.service);
+    tightenCompanions(path);
+    // Qualified: unqualified, journal_mode would switch the attached lock file to WAL too.
+    db.pragma('main.journal_mode = WAL');
+    db.pragma(`synchronous = ${config.dbSynchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+    db.pragma('busy_timeout = 5000');
+    db.pragma('foreign_keys = ON');
+    db.exec(RUNTIME_SCHEMA);
+    if (schema) db.exec(schema);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
   return db;
 }

@@ -2,9 +2,12 @@ import { timingSafeEqual } from 'node:crypto';
 import type { AedesOptions, AuthenticateError, Client } from 'aedes';
 import {
   accessRules,
+  clientIdOwner,
   filterAllowed,
   OBSERVER,
+  toAppError,
   topicMatches,
+  type AccessRules,
   type Logger,
   type TopicRoot,
 } from '@spectrum-grocers/shared';
@@ -12,12 +15,18 @@ import {
 /** username → password of the accounts the embedded broker accepts. */
 export type Credentials = Readonly<Record<string, string>>;
 
-const users = new WeakMap<Client, string>();
+export type Authorizer = Pick<AedesOptions, 'authenticate' | 'authorizePublish' | 'authorizeSubscribe'>;
 
-function refused(message: string): AuthenticateError {
-  // CONNACK 4: bad user name or password [MQTT-3.2.2-3].
-  return Object.assign(new Error(message), { returnCode: 4 });
+/** Who a connected client is: an account, or `anonymous` (a read-only watcher). */
+const users = new WeakMap<Client, string>();
+const ANONYMOUS = 'anonymous';
+
+/** A refused CONNECT: the CONNACK return code [MQTT-3.2.2-3] and the reason we log. */
+interface Refusal {
+  readonly returnCode: AuthenticateError['returnCode'];
+  readonly reason: string;
 }
+const refusal = (returnCode: Refusal['returnCode'], reason: string): Refusal => ({ returnCode, reason });
 
 function samePassword(expected: string, given: Buffer | undefined): boolean {
   if (!given) return false;
@@ -27,41 +36,86 @@ function samePassword(expected: string, given: Buffer | undefined): boolean {
 
 /**
  * The embedded broker's authentication and authorisation: the same rules as Mosquitto's
- * generated acl_file (one user per service, an observer that reads everything). With
- * `anonymousRead`, a client without credentials is an observer: it can watch, not publish.
+ * generated acl_file (one user per service, read-only watchers). With `anonymousRead`, a client
+ * without credentials may watch, not publish, and only with a clean session.
+ *
+ * Every name here comes from the network: lookups go through Maps (never an object's
+ * prototype) and no hook throws into aedes, whose callbacks would take the process down.
  */
 export function createAuthorizer(
   root: TopicRoot,
   credentials: Credentials,
   opts: { anonymousRead: boolean; log: Logger },
-): Pick<AedesOptions, 'authenticate' | 'authorizePublish' | 'authorizeSubscribe'> {
-  const rules = accessRules(root) as Readonly<Record<string, { write: readonly string[]; read: readonly string[] }>>;
+): Authorizer {
+  const accounts = new Map(Object.entries(credentials));
+  const rules = new Map<string, AccessRules>(Object.entries(accessRules(root)));
+  rules.set(ANONYMOUS, rules.get(OBSERVER)!);
+  const { log } = opts;
+
+  /** The account this CONNECT may use, or why not. */
+  function identify(client: Client, username: string | undefined, password: Buffer | undefined): string | Refusal {
+    let user: string;
+    if (username === undefined) {
+      if (!opts.anonymousRead) return refusal(4, 'anonymous connections are not allowed');
+      user = ANONYMOUS;
+    } else {
+      const expected = accounts.get(username);
+      if (expected === undefined || !samePassword(expected, password)) {
+        return refusal(4, 'bad user name or password');
+      }
+      user = username;
+    }
+    const owner = clientIdOwner(root, client.id);
+    if (owner !== undefined && owner !== user) {
+      return refusal(2, `client id ${client.id} belongs to ${owner}`);
+    }
+    // A session kept for a client without a name would be anyone's to fill and to take.
+    if (user === ANONYMOUS && !client.clean) {
+      return refusal(5, 'anonymous clients get no persistent session; connect with clean session');
+    }
+    return user;
+  }
+
   return {
     authenticate(client, username, password, done) {
-      if (username === undefined) {
-        if (!opts.anonymousRead) return done(refused('anonymous connections are not allowed'), false);
-        users.set(client, OBSERVER);
-        return done(null, true);
+      let outcome: string | Refusal;
+      try {
+        outcome = identify(client, username, password);
+      } catch (err) {
+        log.error({ err: toAppError(err), clientId: client.id }, 'could not check a connection; refused it');
+        outcome = refusal(3, 'server unavailable');
       }
-      const expected = credentials[username];
-      if (expected === undefined || !samePassword(expected, password)) {
-        opts.log.warn({ clientId: client.id, username }, 'refused a connection: bad user name or password');
-        return done(refused('bad user name or password'), false);
+      if (typeof outcome !== 'string') {
+        log.warn({ clientId: client.id, username, reason: outcome.reason }, 'refused a connection');
+        const err: AuthenticateError = Object.assign(new Error(outcome.reason), { returnCode: outcome.returnCode });
+        return done(err, false);
       }
-      users.set(client, username);
+      users.set(client, outcome);
       done(null, true);
     },
     authorizePublish(client, packet, done) {
       if (client === null) return done(null); // a will the broker publishes on its own
-      const user = users.get(client) ?? '';
-      if (rules[user]?.write.some((allowed) => topicMatches(allowed, packet.topic))) return done(null);
-      opts.log.warn({ clientId: client.id, user, topic: packet.topic }, 'refused a publish');
-      done(new Error(`${user || 'anonymous'} may not publish to ${packet.topic}`));
+      const user = users.get(client) ?? ANONYMOUS;
+      let allowed = false;
+      try {
+        allowed = rules.get(user)?.write.some((w) => topicMatches(w, packet.topic)) ?? false;
+      } catch (err) {
+        log.error({ err: toAppError(err), clientId: client.id }, 'could not check a publish; refused it');
+      }
+      if (allowed) return done(null);
+      log.warn({ clientId: client.id, user, topic: packet.topic }, 'refused a publish');
+      done(new Error(`${user} may not publish to ${packet.topic}`));
     },
     authorizeSubscribe(client, sub, done) {
-      const user = users.get(client) ?? '';
-      if (filterAllowed(rules[user]?.read ?? [], sub.topic)) return done(null, sub);
-      opts.log.warn({ clientId: client.id, user, filter: sub.topic }, 'refused a subscription');
+      const user = users.get(client) ?? ANONYMOUS;
+      let allowed = false;
+      try {
+        allowed = filterAllowed(rules.get(user)?.read ?? [], sub.topic);
+      } catch (err) {
+        log.error({ err: toAppError(err), clientId: client.id }, 'could not check a subscription; refused it');
+      }
+      if (allowed) return done(null, sub);
+      log.warn({ clientId: client.id, user, filter: sub.topic }, 'refused a subscription');
       done(null, null); // SUBACK 0x80 for this filter [MQTT-3.9.3]
     },
   };

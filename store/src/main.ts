@@ -1,12 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import {
   ACCOUNTS,
+  clientIdOwner,
   createLogger,
   envPositiveInt,
+  LAUNCHER_LOCK,
   loadConfig,
+  lockDataDir,
   passwordVariable,
   runMain,
   SERVICES,
@@ -15,6 +18,7 @@ import {
   type Account,
 } from '@spectrum-grocers/shared';
 import { createAuthorizer } from './auth.js';
+import { DEFAULT_LIMITS } from './limits.js';
 import { DEFAULT_MAX_PACKET_BYTES, startEmbeddedBroker, type EmbeddedBroker } from './broker.js';
 import { serviceEnv, superviseServices } from './supervisor.js';
 
@@ -34,6 +38,12 @@ const StoreEnv = z.object({
     .pipe(z.array(z.enum(SERVICES)).min(1)),
   /** The embedded broker disconnects a client that publishes a bigger message (as Mosquitto's max_packet_size). */
   MQTT_MAX_PACKET_BYTES: envPositiveInt.default(DEFAULT_MAX_PACKET_BYTES),
+  /** Clients the embedded broker serves besides the store's own processes. */
+  MQTT_MAX_CLIENTS: envPositiveInt.default(DEFAULT_LIMITS.maxClients),
+  /** Persistent sessions it keeps besides the store's own processes'. */
+  MQTT_MAX_SESSIONS: envPositiveInt.default(DEFAULT_LIMITS.maxSessions),
+  /** Messages it queues for one of the store's processes while that one is down. */
+  MQTT_MAX_QUEUED_MESSAGES: envPositiveInt.default(DEFAULT_LIMITS.maxQueued),
   /** Run the control room (the operator's dashboard, http://localhost:8086) too. */
   CONTROL_ROOM: z.stringbool().default(true),
   /** Let clients without credentials watch (read-only) the embedded broker, e.g. mosquitto_sub. */
@@ -43,14 +53,18 @@ const StoreEnv = z.object({
 runMain('store', async (onStopping) => {
   const config = loadConfig('store', { options: StoreEnv, defaultHttpPort: 0 });
   const log = createLogger(config);
+  // One launcher per DATA_DIR, refused before it starts a broker or a service; held till we exit.
+  const lock = lockDataDir(config.dataDir, LAUNCHER_LOCK, 'pnpm start');
+  // A session file here now is stale (its launcher was killed): we hold the lock it stood for.
+  const sessionFile = join(config.dataDir, SESSION_FILE);
+  rmSync(sessionFile, { force: true });
   // Each service gets an account of its own on the embedded broker: its password from the
   // environment (or .env, as `pnpm broker:credentials` writes it), else one made now.
   const credentials: Record<string, string> = Object.fromEntries(
     ACCOUNTS.map((a) => [a, process.env[passwordVariable(a)] || randomBytes(18).toString('base64url')]),
   );
-  // The control room reads everything with the read-only observer account.
+  // The control room reads everything with a read-only account of its own.
   const processes = [...config.options.SERVICES, ...(config.options.CONTROL_ROOM ? ['control-room'] : [])];
-  const accountOf = (process: string) => (process === 'control-room' ? 'observer' : process);
   let broker: EmbeddedBroker | undefined;
   if (config.mqtt.explicit) log.info({ url: config.mqtt.url }, 'using the broker of MQTT_URL; starting none');
   else {
@@ -60,11 +74,17 @@ runMain('store', async (onStopping) => {
       log,
       auth: createAuthorizer(config.topics, credentials, { anonymousRead: config.options.MQTT_ANONYMOUS_READ, log }),
       maxPacketBytes: config.options.MQTT_MAX_PACKET_BYTES,
+      limits: {
+        maxClients: config.options.MQTT_MAX_CLIENTS,
+        maxSessions: config.options.MQTT_MAX_SESSIONS,
+        maxQueued: config.options.MQTT_MAX_QUEUED_MESSAGES,
+        maxQueuedOther: DEFAULT_LIMITS.maxQueuedOther,
+      },
+      isOwn: (clientId) => clientIdOwner(config.topics, clientId) !== undefined,
     });
   }
   const url = broker?.url ?? config.mqtt.url;
   // Tools on this machine (pnpm grocer) find the broker and its accounts here while the store runs.
-  const sessionFile = join(config.dataDir, SESSION_FILE);
   if (broker) writeSessionFile(sessionFile, url, credentials);
   const pretty = config.log.format === 'pretty';
   const supervisor = superviseServices({
@@ -74,7 +94,8 @@ runMain('store', async (onStopping) => {
         service,
         process.env,
         { MQTT_URL: url, LOG_FORMAT: pretty ? 'pretty' : 'json' },
-        broker ? { MQTT_USERNAME: accountOf(service), MQTT_PASSWORD: credentials[accountOf(service)]! } : {},
+        // Each process has the account of its own name (the control room's reads everything).
+        broker ? { MQTT_USERNAME: service, MQTT_PASSWORD: credentials[service]! } : {},
       ),
     log,
     color: pretty && process.env.NO_COLOR === undefined,
@@ -95,16 +116,19 @@ runMain('store', async (onStopping) => {
     onStopping();
     await supervisor.stop();
     await broker?.close();
-    if (broker) rmSync(sessionFile, { force: true });
+    rmSync(sessionFile, { force: true });
+    lock.release();
     log.info('store stopped');
   }
 });
 
-/** MQTT_URL and every account's password, in .env form, readable by this user only. */
+/**
+ * MQTT_URL and every account's password, in .env form, readable by this user only. Valid while
+ * the launcher's lock is held: tools ignore (and remove) one whose launcher is gone.
+ */
 function writeSessionFile(path: string, url: string, credentials: Record<string, string>): void {
-  mkdirSync(join(path, '..'), { recursive: true });
   const lines = [
-    '# Written by `pnpm start` for tools on this machine; removed when the store stops.',
+    '# Written by `pnpm start` for tools on this machine; valid while it runs, removed when it stops.',
     `MQTT_URL=${url}`,
     ...ACCOUNTS.map((a: Account) => `${passwordVariable(a)}=${credentials[a]}`),
   ];

@@ -49,11 +49,14 @@ export function rewriteConfig(
   },
 ): string {
   const dropped =
-    /^\s*(listener|protocol|persistence_location|log_dest|allow_anonymous|password_file|acl_file|cafile|certfile|keyfile|require_certificate|tls_version)\b/;
+    /^\s*(listener|protocol|persistence_location|log_dest|allow_anonymous|password_file|acl_file|cafile|certfile|keyfile|require_certificate|tls_version|use_username_as_clientid)\b/;
   const kept = conf.split('\n').filter((line) => !dropped.test(line));
   const access = opts.auth
     ? ['allow_anonymous false', `password_file ${opts.auth.passwordFile}`, `acl_file ${opts.auth.aclFile}`]
     : ['allow_anonymous true'];
+  // Each listener's client ids as the config has them; an anonymous test broker has no names to use.
+  const namedIds = opts.auth && /^\s*use_username_as_clientid\s+true\b/m.test(conf);
+  const ids = namedIds ? ['use_username_as_clientid true'] : [];
   return [
     ...kept,
     ...access,
@@ -61,8 +64,10 @@ export function rewriteConfig(
     'log_dest stderr',
     `listener ${opts.port} 127.0.0.1`,
     'protocol mqtt',
+    ...ids,
     `listener ${opts.wsPort} 127.0.0.1`,
     'protocol websockets',
+    ...ids,
     ...(opts.tls
       ? [
           `listener ${opts.tls.port} 127.0.0.1`,
@@ -71,6 +76,7 @@ export function rewriteConfig(
           `certfile ${opts.tls.certsDir}/server.crt`,
           `keyfile ${opts.tls.certsDir}/server.key`,
           'tls_version tlsv1.2',
+          ...ids,
         ]
       : []),
     '',

@@ -1,5 +1,6 @@
+import { rmSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { deriveEventId, eventTopic, loadProductCatalog } from '@spectrum-grocers/shared';
+import { deriveEventId, eventTopic, loadProductCatalog, openDatabase } from '@spectrum-grocers/shared';
 import { tempDatabase } from '@spectrum-grocers/testkit';
 import { classify, createLedger, SCHEMA, type Ledger } from './ledger.js';
 
@@ -60,7 +61,7 @@ describe('control room ledger', () => {
     const huge = Buffer.from(JSON.stringify({ timestamp: at, customer_id: 1, product_ids: Array(50_000).fill(1) }));
     expect(record(small, 'customer-departure', huge)).toBe(true);
     const row = db.db
-      .prepare<[], { valid: number; size: number }>('SELECT valid, length(payload) AS size FROM events')
+      .prepare<[], { valid: number; size: number }>('SELECT valid, length(payload) AS size FROM event_log')
       .get()!;
     expect(row).toEqual({ valid: 0, size: 16 * 1024 });
     expect(small.stock().find((s) => s.product_id === 1)!.quantity).toBe(catalog.get(1)!.starting_stock);
@@ -88,7 +89,7 @@ describe('control room ledger', () => {
       'restock-alert',
       json({ event_id: 'alert-7', causation_id: 'd-7', timestamp: at, item_id: 7, quantity: 4, threshold: 5 }),
     );
-    const trace = ledger.trace(paymentId)!;
+    const trace = ledger.trace('payment-due', paymentId)!;
     expect(trace.event_id).toBe('d-7');
     expect(trace.asked).toBe(false);
     expect(trace.effects.map((e) => [e.event, e.event_id, e.asked]).sort()).toEqual(
@@ -97,7 +98,8 @@ describe('control room ledger', () => {
         ['restock-alert', 'alert-7', false],
       ].sort(),
     );
-    expect(ledger.trace('nope')).toBeUndefined();
+    expect(ledger.trace('payment-due', 'nope')).toBeUndefined();
+    expect(ledger.trace('customer-arrival', 'd-7')).toBeUndefined();
   });
 
   it("links an original publisher's payment-due to its departure by departure_event_id", () => {
@@ -107,6 +109,89 @@ describe('control room ledger', () => {
       'payment-due',
       json({ event_id: 'p-8', departure_event_id: 'd-8', timestamp: at, customer_id: 1, amount: 2 }),
     );
-    expect(ledger.trace('d-8')!.effects.map((e) => e.event_id)).toEqual(['p-8']);
+    expect(ledger.trace('customer-departure', 'd-8')!.effects.map((e) => e.event_id)).toEqual(['p-8']);
+  });
+
+  it('keeps an arrival and a departure that share an event_id apart, and traces the payment under the departure, not the arrival', () => {
+    const start = ledger.stock().find((s) => s.product_id === 4)!.quantity;
+    record(ledger, 'customer-arrival', json({ event_id: 'same-1', timestamp: at, customer_id: 1 }));
+    expect(record(ledger, 'customer-departure', departure('same-1', [4]))).toBe(true);
+    expect(ledger.stock().find((s) => s.product_id === 4)!.quantity).toBe(start - 1);
+    const paymentId = deriveEventId('payment-due', 'same-1');
+    const payment = {
+      event_id: paymentId,
+      causation_id: 'same-1',
+      timestamp: at,
+      customer_id: 1,
+      amount: 1,
+      amount_cents: 100,
+    };
+    record(ledger, 'payment-due', json(payment));
+    const welcome = {
+      event_id: 'w-1',
+      causation_id: 'same-1',
+      timestamp: at,
+      customer_id: 1,
+      name: 'Dave',
+      message: 'Welcome, Dave',
+    };
+    record(ledger, 'display-welcome', json(welcome));
+    expect(ledger.eventCount()).toBe(4);
+
+    const fromPayment = ledger.trace('payment-due', paymentId)!;
+    expect([fromPayment.event, fromPayment.event_id]).toEqual(['customer-departure', 'same-1']);
+    expect(fromPayment.effects.map((e) => [e.event, e.asked])).toEqual([['payment-due', true]]);
+    const fromArrival = ledger.trace('customer-arrival', 'same-1')!;
+    expect(fromArrival.asked).toBe(true);
+    expect(fromArrival.effects.map((e) => e.event)).toEqual(['display-welcome']);
+    expect(ledger.trace('display-welcome', 'w-1')!.event).toBe('customer-arrival');
+    expect(
+      ledger
+        .find('same-1')
+        .map((e) => e.event)
+        .sort(),
+    ).toEqual(['customer-arrival', 'customer-departure']);
+    expect(ledger.find('same-1', 'customer-departure').map((e) => e.event)).toEqual(['customer-departure']);
+  });
+
+  it('opens a database kept before events were keyed by kind, keeping its events and their chains', () => {
+    const old = tempDatabase('control-room', SCHEMA_KEYED_BY_ID_ALONE);
+    const insert = old.db.prepare(
+      `INSERT INTO events (event_id, event, topic, causation_id, valid, timestamp, received_at, payload)
+       VALUES (?, ?, 'spectrum-grocers/cr-test/' || ?, ?, 1, ?, ?, ?)`,
+    );
+    insert.run('d-9', 'customer-departure', 'customer-departure', null, at, at, '{"event_id":"d-9"}');
+    insert.run('p-9', 'payment-due', 'payment-due', 'd-9', at, at, '{"event_id":"p-9"}');
+    old.db.close();
+    const reopened = openDatabase({ dataDir: old.dir, service: 'control-room', dbSynchronous: 'normal' }, SCHEMA);
+    try {
+      const migrated = createLedger(reopened, catalog);
+      expect(migrated.eventCount()).toBe(2);
+      expect(migrated.trace('payment-due', 'p-9')!.effects.map((e) => e.event_id)).toEqual(['p-9']);
+      expect(record(migrated, 'customer-arrival', json({ event_id: 'd-9', timestamp: at, customer_id: 1 }))).toBe(true);
+      const tables = reopened
+        .prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'")
+        .all();
+      expect(tables.map((t) => t.name)).not.toContain('events');
+    } finally {
+      reopened.close();
+      rmSync(old.dir, { recursive: true, force: true });
+    }
   });
 });
+
+/** The control room's table before events were keyed by (event, event_id): by event_id alone. */
+const SCHEMA_KEYED_BY_ID_ALONE = `
+CREATE TABLE IF NOT EXISTS events (
+  event_id     TEXT PRIMARY KEY,
+  event        TEXT NOT NULL,
+  topic        TEXT NOT NULL,
+  causation_id TEXT,
+  valid        INTEGER NOT NULL,
+  timestamp    TEXT,
+  received_at  TEXT NOT NULL,
+  payload      TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS events_by_cause ON events (causation_id) WHERE causation_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS events_by_kind ON events (event, received_at);
+`;

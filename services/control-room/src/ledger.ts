@@ -7,20 +7,28 @@ import {
   type ProductCatalog,
   type TopicRoot,
 } from '@spectrum-grocers/shared';
+import { createTracer, safeJson, type TraceNode } from './trace.js';
 
+/**
+ * An event_id is unique within its kind only (each publisher makes its own; an arrival and a
+ * departure may share one), so an event is kept under (event_id, event): event_id first, so
+ * that the key also finds every kind under one id. Until that was so, events were kept in
+ * `events`, keyed by event_id alone; `migrateFromEventsTable` moves them here.
+ */
 export const SCHEMA = `
-CREATE TABLE IF NOT EXISTS events (
-  event_id     TEXT PRIMARY KEY,
+CREATE TABLE IF NOT EXISTS event_log (
+  event_id     TEXT NOT NULL,
   event        TEXT NOT NULL,
   topic        TEXT NOT NULL,
   causation_id TEXT,
   valid        INTEGER NOT NULL,
   timestamp    TEXT,
   received_at  TEXT NOT NULL,
-  payload      TEXT NOT NULL
+  payload      TEXT NOT NULL,
+  PRIMARY KEY (event_id, event)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS events_by_cause ON events (causation_id) WHERE causation_id IS NOT NULL;
-CREATE INDEX IF NOT EXISTS events_by_kind ON events (event, received_at);
+CREATE INDEX IF NOT EXISTS event_log_by_cause ON event_log (causation_id) WHERE causation_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS event_log_by_kind ON event_log (event, received_at);
 
 CREATE TABLE IF NOT EXISTS stock (
   product_id INTEGER PRIMARY KEY,
@@ -69,7 +77,7 @@ export interface StockRow {
 
 export interface Ledger {
   /**
-   * Keep one business event or dead letter (once per event_id) and follow the stock. Returns
+   * Keep one business event or dead letter (once per kind and event_id) and follow the stock. Returns
    * whether it was new. Never throws on bad input: an event that fails its schema is kept as
    * received, marked invalid.
    */
@@ -78,45 +86,46 @@ export interface Ledger {
   recentPayments(limit: number): unknown[];
   deadLetters(): { total: number; byService: Record<string, number> };
   eventCount(): number;
-  get(eventId: string): StoredEvent | undefined;
-  /** The causal chain of an event: from its first cause down to everything it caused. */
-  trace(eventId: string): TraceNode | undefined;
-}
-
-export interface TraceNode {
-  event_id: string;
-  event: string;
-  timestamp: string | null;
-  payload: unknown;
-  /** True for the event asked about. */
-  asked: boolean;
-  effects: TraceNode[];
+  /** The event of kind `event` kept under `eventId`. */
+  get(event: string, eventId: string): StoredEvent | undefined;
+  /** The events kept under `eventId` (of kind `event`, when given): several when kinds share the id. */
+  find(eventId: string, event?: string): StoredEvent[];
+  /** The causal chain of one event: from its first cause down to everything it caused. */
+  trace(event: string, eventId: string): TraceNode | undefined;
 }
 
 /** How much of an oversized message is kept (it is kept, marked invalid, not parsed). */
 const KEPT_OF_OVERSIZED = 16 * 1024;
-const MAX_TRACE_DEPTH = 20;
-const MAX_TRACE_NODES = 1000;
+
+/** A database from before events were keyed by kind: move its `events` into `event_log`, in one transaction. */
+function migrateFromEventsTable(db: Db): void {
+  if (!db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'events'").get()) return;
+  db.transaction(() => {
+    db.exec(`INSERT OR IGNORE INTO event_log (event_id, event, topic, causation_id, valid, timestamp, received_at, payload)
+      SELECT event_id, event, topic, causation_id, valid, timestamp, received_at, payload FROM events;
+      DROP TABLE events;`);
+  })();
+}
 
 /** The control room's SQLite store: every event of the store with its cause, and the stock it implies. */
 export function createLedger(db: Db, catalog: ProductCatalog, maxPayloadBytes = 256 * 1024): Ledger {
+  migrateFromEventsTable(db);
   const seed = db.prepare('INSERT OR IGNORE INTO stock (product_id, name, quantity, threshold) VALUES (?, ?, ?, ?)');
   db.transaction(() => {
     for (const p of catalog.products) seed.run(p.id, p.name, p.starting_stock, p.restock_threshold);
   })();
   const insert = db.prepare(
-    `INSERT OR IGNORE INTO events (event_id, event, topic, causation_id, valid, timestamp, received_at, payload)
+    `INSERT OR IGNORE INTO event_log (event_id, event, topic, causation_id, valid, timestamp, received_at, payload)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const take = db.prepare('UPDATE stock SET quantity = max(0, quantity - ?) WHERE product_id = ?');
   const setLevel = db.prepare('UPDATE stock SET quantity = ? WHERE product_id = ?');
-  const byId = db.prepare<[string], StoredEvent>('SELECT * FROM events WHERE event_id = ?');
-  const byCause = db.prepare<[string], StoredEvent>(
-    'SELECT * FROM events WHERE causation_id = ? ORDER BY received_at, event_id',
-  );
+  const byId = db.prepare<[string], StoredEvent>('SELECT * FROM event_log WHERE event_id = ? ORDER BY event');
+  const byKey = db.prepare<[string, string], StoredEvent>('SELECT * FROM event_log WHERE event_id = ? AND event = ?');
+  const trace = createTracer(db);
 
   // Counted once, then kept up to date: the dashboard asks every second.
-  let events = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM events').get()!.n;
+  let events = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM event_log').get()!.n;
   const record = db.transaction(
     (kind: Exclude<Kind, { kind: 'status' | 'other' }>, topic: string, bytes: Buffer): boolean => {
       const text = bytes.toString('utf8');
@@ -158,25 +167,6 @@ export function createLedger(db: Db, catalog: ProductCatalog, maxPayloadBytes = 
     },
   );
 
-  function node(row: StoredEvent, asked: string, budget: { left: number }, depth: number): TraceNode {
-    budget.left--;
-    const effects =
-      depth >= MAX_TRACE_DEPTH
-        ? []
-        : byCause
-            .all(row.event_id)
-            .filter(() => budget.left > 0)
-            .map((child) => node(child, asked, budget, depth + 1));
-    return {
-      event_id: row.event_id,
-      event: row.event,
-      timestamp: row.timestamp,
-      payload: safeJson(row.payload),
-      asked: row.event_id === asked,
-      effects,
-    };
-  }
-
   return {
     record(kind, topic, bytes) {
       const added = record(kind, topic, bytes);
@@ -188,38 +178,22 @@ export function createLedger(db: Db, catalog: ProductCatalog, maxPayloadBytes = 
     recentPayments: (limit) =>
       db
         .prepare<[number], { payload: string }>(
-          "SELECT payload FROM events WHERE event = 'payment-due' AND valid = 1 ORDER BY received_at DESC, event_id LIMIT ?",
+          "SELECT payload FROM event_log WHERE event = 'payment-due' AND valid = 1 ORDER BY received_at DESC, event_id LIMIT ?",
         )
         .all(limit)
         .map((r) => safeJson(r.payload)),
     deadLetters() {
       const rows = db
         .prepare<[], { topic: string; n: number }>(
-          "SELECT topic, count(*) AS n FROM events WHERE event = 'dead-letter' GROUP BY topic",
+          "SELECT topic, count(*) AS n FROM event_log WHERE event = 'dead-letter' GROUP BY topic",
         )
         .all();
       const byService = Object.fromEntries(rows.map((r) => [r.topic.split('/').pop()!, r.n]));
       return { total: rows.reduce((n, r) => n + r.n, 0), byService };
     },
     eventCount: () => events,
-    get: (eventId) => byId.get(eventId),
-    trace(eventId) {
-      let row = byId.get(eventId);
-      if (!row) return undefined;
-      for (let depth = 0; row.causation_id && depth < MAX_TRACE_DEPTH; depth++) {
-        const parent = byId.get(row.causation_id);
-        if (!parent) break;
-        row = parent;
-      }
-      return node(row, eventId, { left: MAX_TRACE_NODES }, 0);
-    },
+    get: (event, eventId) => byKey.get(eventId, event),
+    find: (eventId, event) => (event === undefined ? byId.all(eventId) : byKey.all(eventId, event)),
+    trace,
   };
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return text;
-  }
 }

@@ -8,15 +8,16 @@ import {
   loadProductCatalog,
   openDatabase,
   runMain,
-  schemas,
   SERVICES,
   startHttpServer,
+  textRoute,
   untilSignal,
   type MessageHandler,
 } from '@spectrum-grocers/shared';
 import { classify, createLedger, SCHEMA } from './ledger.js';
-import { CONTROL_ROOM_PAGE } from './page.js';
+import { CONTROL_ROOM_PAGE, CONTROL_ROOM_SCRIPT, CONTROL_ROOM_STYLE } from './page.js';
 import { createRates } from './rates.js';
+import { createTraceRoute } from './trace.js';
 
 const SERVICE = 'control-room';
 const RECENT_PAYMENTS = 10;
@@ -28,7 +29,7 @@ const RECENT_PAYMENTS = 10;
 runMain(SERVICE, async (onStopping) => {
   const config = loadConfig(SERVICE, { defaultHttpPort: 8086 });
   const log = createLogger(config);
-  const signalled = untilSignal(log, { exitOnStdinClose: config.exitOnStdinClose });
+  const signalled = untilSignal(log, { exitOnStdinClose: config.exitOnStdinClose, dataDir: config.dataDir });
   const root = config.topics;
   const prefix = `${root.chain}/${root.store}/`;
   const db = openDatabase(config, SCHEMA);
@@ -77,22 +78,11 @@ runMain(SERVICE, async (onStopping) => {
 
   const http = await startHttpServer(config, log, {
     routes: {
-      'GET /': () => ({
-        status: 200,
-        body: CONTROL_ROOM_PAGE,
-        headers: { 'content-type': 'text/html; charset=utf-8' },
-      }),
+      'GET /': textRoute(CONTROL_ROOM_PAGE, 'html'),
+      'GET /control-room.css': textRoute(CONTROL_ROOM_STYLE, 'css'),
+      'GET /control-room.js': textRoute(CONTROL_ROOM_SCRIPT, 'js'),
       'GET /api/state': () => ({ status: 200, body: snapshot() }),
-      'GET /api/trace': (_body, req) => {
-        const id = new URL(req.url ?? '/', 'http://x').searchParams.get('event_id') ?? '';
-        if (!schemas.EventId.safeParse(id).success) {
-          return { status: 400, body: { error: 'event_id must be given: ?event_id=<id>' } };
-        }
-        const trace = ledger.trace(id);
-        return trace
-          ? { status: 200, body: trace }
-          : { status: 404, body: { error: `no event ${id} in the control room's store` } };
-      },
+      'GET /api/trace': createTraceRoute(ledger),
       'GET /metrics': metrics.route,
     },
     streams: { '/events': hub.route },

@@ -2,6 +2,7 @@ import {
   createSseHub,
   eventTopic,
   schemas,
+  textRoute,
   type Route,
   type RunningService,
   type SseHub,
@@ -45,7 +46,9 @@ export function createDisplay(): Display {
   return {
     hub,
     routes: {
-      'GET /': () => ({ status: 200, body: DISPLAY_PAGE, headers: { 'content-type': 'text/html; charset=utf-8' } }),
+      'GET /': textRoute(DISPLAY_PAGE, 'html'),
+      'GET /display.css': textRoute(DISPLAY_STYLE, 'css'),
+      'GET /display.js': textRoute(DISPLAY_SCRIPT, 'js'),
     },
     attach(service) {
       const topic = eventTopic(service.bus.config.topics, 'display-welcome');
@@ -66,27 +69,18 @@ export function createDisplay(): Display {
   };
 }
 
-/** The screen: one big greeting, the time it was said, and a plain banner when the stream is down. */
+/**
+ * The screen: one big greeting, the time it was said, and a plain banner when the stream is down.
+ * Its style and script are served beside it: the page's Content-Security-Policy runs nothing inline.
+ */
 export const DISPLAY_PAGE = `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Fresh Frontier — welcome</title>
-<style>
-  :root { color-scheme: light; font-family: system-ui, "Segoe UI", Roboto, sans-serif; }
-  html, body { margin: 0; height: 100%; }
-  body { display: flex; flex-direction: column; background: linear-gradient(160deg, #0f7b3a, #0b5a2b); color: #fff; }
-  header { padding: 1.2rem 2rem; font-size: 1.4rem; letter-spacing: .08em; text-transform: uppercase; opacity: .85; }
-  main { flex: 1; display: flex; flex-direction: column; align-items: center; justify-content: center; text-align: center; padding: 0 4vw; }
-  #message { font-size: clamp(3rem, 9vw, 9rem); font-weight: 700; line-height: 1.1; margin: 0; }
-  #message.fresh { animation: pop .5s ease-out; }
-  #when { margin-top: 1.5rem; font-size: clamp(1rem, 2vw, 1.6rem); opacity: .8; min-height: 1.6em; }
-  #banner { display: none; padding: 1rem 2rem; font-size: clamp(1.1rem, 2.2vw, 1.8rem); font-weight: 600; background: #b3261e; color: #fff; text-align: center; }
-  body.down #banner { display: block; }
-  body.down main { opacity: .55; }
-  @keyframes pop { from { transform: scale(.92); opacity: 0; } to { transform: none; opacity: 1; } }
-</style>
+<link rel="stylesheet" href="display.css">
+<script src="display.js" defer></script>
 </head>
 <body class="down">
 <div id="banner" role="alert">Connecting to the store…</div>
@@ -95,34 +89,50 @@ export const DISPLAY_PAGE = `<!doctype html>
   <h1 id="message" aria-live="polite">Welcome to Fresh Frontier!</h1>
   <div id="when"></div>
 </main>
-<script>
-  const IDLE = 'Welcome to Fresh Frontier!';
-  const SHOW_MS = 60000;
-  const body = document.body, message = document.getElementById('message');
-  const when = document.getElementById('when'), banner = document.getElementById('banner');
-  let streamUp = false, brokerUp = false, idleTimer;
-  function render() {
-    const down = !streamUp ? 'Not connected to the store — reconnecting…'
-      : !brokerUp ? 'The store\\u2019s event stream is down — greetings resume when it is back'
-      : '';
-    banner.textContent = down;
-    body.classList.toggle('down', down !== '');
-  }
-  function greet(w) {
-    const age = Date.now() - Date.parse(w.timestamp);
-    if (age > SHOW_MS) return;
-    message.textContent = w.message;
-    message.classList.remove('fresh'); void message.offsetWidth; message.classList.add('fresh');
-    when.textContent = new Date(w.timestamp).toLocaleTimeString();
-    clearTimeout(idleTimer);
-    idleTimer = setTimeout(() => { message.textContent = IDLE; when.textContent = ''; }, SHOW_MS - Math.max(0, age));
-  }
-  const events = new EventSource('events');
-  events.onopen = () => { streamUp = true; render(); };
-  events.onerror = () => { streamUp = false; render(); };
-  events.addEventListener('state', (e) => { brokerUp = JSON.parse(e.data).broker === 'up'; render(); });
-  events.addEventListener('welcome', (e) => greet(JSON.parse(e.data)));
-</script>
 </body>
 </html>
+`;
+
+/** The display's look: a greeting readable across the entrance. */
+export const DISPLAY_STYLE = `:root { color-scheme: light; font-family: system-ui, "Segoe UI", Roboto, sans-serif; }
+html, body { margin: 0; height: 100%; }
+body { display: flex; flex-direction: column; background: linear-gradient(160deg, #0f7b3a, #0b5a2b); color: #fff; }
+header { padding: 1.2rem 2rem; font-size: 1.4rem; letter-spacing: .08em; text-transform: uppercase; opacity: .85; }
+main { flex: 1; display: flex; flex-direction: column; align-items: center; justify-content: center; text-align: center; padding: 0 4vw; }
+#message { font-size: clamp(3rem, 9vw, 9rem); font-weight: 700; line-height: 1.1; margin: 0; }
+#message.fresh { animation: pop .5s ease-out; }
+#when { margin-top: 1.5rem; font-size: clamp(1rem, 2vw, 1.6rem); opacity: .8; min-height: 1.6em; }
+#banner { display: none; padding: 1rem 2rem; font-size: clamp(1.1rem, 2.2vw, 1.8rem); font-weight: 600; background: #b3261e; color: #fff; text-align: center; }
+body.down #banner { display: block; }
+body.down main { opacity: .55; }
+@keyframes pop { from { transform: scale(.92); opacity: 0; } to { transform: none; opacity: 1; } }
+`;
+
+/** Greets each welcome as it comes (GET /events) and says when the store or its broker is away. */
+export const DISPLAY_SCRIPT = `const IDLE = 'Welcome to Fresh Frontier!';
+const SHOW_MS = 60000;
+const body = document.body, message = document.getElementById('message');
+const when = document.getElementById('when'), banner = document.getElementById('banner');
+let streamUp = false, brokerUp = false, idleTimer;
+function render() {
+  const down = !streamUp ? 'Not connected to the store — reconnecting…'
+    : !brokerUp ? 'The store\\u2019s event stream is down — greetings resume when it is back'
+    : '';
+  banner.textContent = down;
+  body.classList.toggle('down', down !== '');
+}
+function greet(w) {
+  const age = Date.now() - Date.parse(w.timestamp);
+  if (age > SHOW_MS) return;
+  message.textContent = w.message;
+  message.classList.remove('fresh'); void message.offsetWidth; message.classList.add('fresh');
+  when.textContent = new Date(w.timestamp).toLocaleTimeString();
+  clearTimeout(idleTimer);
+  idleTimer = setTimeout(() => { message.textContent = IDLE; when.textContent = ''; }, SHOW_MS - Math.max(0, age));
+}
+const events = new EventSource('events');
+events.onopen = () => { streamUp = true; render(); };
+events.onerror = () => { streamUp = false; render(); };
+events.addEventListener('state', (e) => { brokerUp = JSON.parse(e.data).broker === 'up'; render(); });
+events.addEventListener('welcome', (e) => greet(JSON.parse(e.data)));
 `;

@@ -152,4 +152,26 @@ describe.skipIf(skipWithoutMosquitto)('grocer against Mosquitto', () => {
     const missing = await grocer(['trace', 'no-such-id', '--control-room', controlRoomUrl]);
     expect(missing).toMatchObject({ code: 1, err: "grocer trace: no event no-such-id in the control room's store\n" });
   });
+
+  it('asks for --event when an arrival and a departure share an id, and traces the one named', async () => {
+    const id = `shared-${Date.now()}`;
+    const timestamp = new Date().toISOString();
+    await watcher.publish(eventTopic(root, 'customer-arrival'), { event_id: id, timestamp, customer_id: 6 });
+    await watcher.publish(eventTopic(root, 'customer-departure'), {
+      event_id: id,
+      timestamp,
+      customer_id: 6,
+      product_ids: [2],
+    });
+    const controlRoomUrl = `http://127.0.0.1:${await controlRoom.httpPort()}`;
+    const ambiguous = await waitUntil(async () => {
+      const t = await grocer(['trace', id, '--control-room', controlRoomUrl]);
+      return t.code === 1 && /customer-arrival/.test(t.err) && /customer-departure/.test(t.err) ? t : undefined;
+    }, 'both events in the control room');
+    expect(ambiguous.err).toMatch(/^grocer trace: .*event/);
+    const departure = await grocer(['trace', id, '--event', 'customer-departure', '--control-room', controlRoomUrl]);
+    expect(departure.code).toBe(0);
+    expect(departure.out).toMatch(new RegExp(`^customer-departure  ${id} .*← asked$`, 'm'));
+    expect(departure.out).not.toContain('customer-arrival');
+  });
 });

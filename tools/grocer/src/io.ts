@@ -1,8 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parse as parseEnv } from 'dotenv';
 import mqtt, { type MqttClient } from 'mqtt';
-import { passwordVariable, SESSION_FILE, type Account, type TopicRoot } from '@spectrum-grocers/shared';
+import { passwordVariable, readSessionFile, type Account, type TopicRoot } from '@spectrum-grocers/shared';
 
 export interface Output {
   write(text: string): unknown;
@@ -47,8 +46,7 @@ export interface Settings {
 export function settings(io: Io, flags: { url?: string; username?: string; password?: string }): Settings {
   const dotenv = existsSync('.env') ? parseEnv(readFileSync('.env')) : {};
   const env: Record<string, string | undefined> = { ...dotenv, ...io.env };
-  const sessionPath = join(env.DATA_DIR ?? './data', SESSION_FILE);
-  const session = existsSync(sessionPath) ? parseEnv(readFileSync(sessionPath)) : {};
+  const session = readSessionFile(env.DATA_DIR ?? './data', (path) => io.stderr.write(staleSession(path))) ?? {};
   const pick = (name: string) => env[name] || session[name] || undefined;
   const url = flags.url ?? env.MQTT_URL ?? session.MQTT_URL ?? `mqtt://localhost:${env.MQTT_PORT ?? '1883'}`;
   if (!/^(mqtts?|wss?):\/\//.test(url)) throw new UsageError(`not a broker URL: ${url} (mqtt://host:port)`);
@@ -59,6 +57,11 @@ export function settings(io: Io, flags: { url?: string; username?: string; passw
     username: flags.username ?? env.MQTT_USERNAME,
     password: flags.password ?? env.MQTT_PASSWORD,
   };
+}
+
+/** Why grocer does not use the broker a killed `pnpm start` left behind (the file is gone now). */
+function staleSession(path: string): string {
+  return `grocer: ignored and removed ${path}: the pnpm start that wrote it is no longer running\n`;
 }
 
 /** Connect as `account` (its password from the settings) unless a user name was given. */

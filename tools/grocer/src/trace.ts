@@ -7,6 +7,7 @@ The causal chain of an event, from the control room's store: the event that star
 everything it caused (a departure's payment and restock alerts, an arrival's welcome).
 
       --control-room URL   the control room (default: CONTROL_ROOM_URL or http://localhost:8086)
+      --event NAME         the event's kind, when events of two kinds share the id (e.g. customer-departure)
       --json               the chain as JSON
   -h, --help`;
 
@@ -51,6 +52,7 @@ export async function trace(args: string[], io: Io): Promise<number> {
     allowPositionals: true,
     options: {
       'control-room': { type: 'string' },
+      event: { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -58,7 +60,8 @@ export async function trace(args: string[], io: Io): Promise<number> {
   if (values.help) return (void io.stdout.write(`${TRACE_HELP}\n`), 0);
   if (positionals.length !== 1) throw new UsageError('trace needs one event_id: grocer trace <event_id>');
   const base = values['control-room'] ?? io.env.CONTROL_ROOM_URL ?? 'http://localhost:8086';
-  const url = `${base.replace(/\/$/, '')}/api/trace?event_id=${encodeURIComponent(positionals[0]!)}`;
+  const query = new URLSearchParams({ event_id: positionals[0]!, ...(values.event && { event: values.event }) });
+  const url = `${base.replace(/\/$/, '')}/api/trace?${query.toString()}`;
   let res: Response;
   try {
     res = await fetch(url, { signal: AbortSignal.timeout(10_000) });

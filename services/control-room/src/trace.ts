@@ -1,0 +1,129 @@
+import {
+  EVENT_NAMES,
+  EVENTS,
+  publicationsOf,
+  schemas,
+  subscriptionsOf,
+  type Db,
+  type EventName,
+  type Route,
+} from '@spectrum-grocers/shared';
+import type { Ledger, StoredEvent } from './ledger.js';
+
+export interface TraceNode {
+  event_id: string;
+  event: string;
+  timestamp: string | null;
+  payload: unknown;
+  /** True for the event asked about. */
+  asked: boolean;
+  effects: TraceNode[];
+}
+
+const MAX_TRACE_DEPTH = 20;
+const MAX_TRACE_NODES = 1000;
+/** What the control room keeps: the business events and the dead letters. */
+const KINDS: readonly string[] = [...EVENT_NAMES, 'dead-letter'];
+
+function isEventName(event: string): event is EventName {
+  return (EVENT_NAMES as string[]).includes(event);
+}
+
+/**
+ * The kinds of event that can cause one of kind `event`, from the topic catalog: those its
+ * publisher consumes (a payment-due or a restock-alert is caused by a customer-departure, a
+ * display-welcome by a customer-arrival, the gates' events by nothing). A `causation_id` is an
+ * event_id, unique within its kind only, so a cause is looked up among these kinds alone.
+ */
+export function causesOf(event: string): readonly string[] {
+  return isEventName(event) ? subscriptionsOf(EVENTS[event].publisher) : [];
+}
+
+/** The kinds of event one of kind `event` can cause: those its consumers publish. */
+export function effectsOf(event: string): readonly string[] {
+  return isEventName(event) ? EVENTS[event].subscribers.flatMap((service) => publicationsOf(service)) : [];
+}
+
+/** A stored payload as JSON, or as the text it is (an invalid event is kept as received). */
+export function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+/** The causal chain of one kept event: from its first cause down to everything it caused. */
+export function createTracer(db: Db): (event: string, eventId: string) => TraceNode | undefined {
+  const byId = db.prepare<[string], StoredEvent>('SELECT * FROM event_log WHERE event_id = ? ORDER BY event');
+  const byKey = db.prepare<[string, string], StoredEvent>('SELECT * FROM event_log WHERE event_id = ? AND event = ?');
+  const byCause = db.prepare<[string], StoredEvent>(
+    'SELECT * FROM event_log WHERE causation_id = ? ORDER BY received_at, event_id',
+  );
+  const causeOf = (row: StoredEvent): StoredEvent | undefined => {
+    const kinds = causesOf(row.event);
+    return row.causation_id ? byId.all(row.causation_id).find((cause) => kinds.includes(cause.event)) : undefined;
+  };
+  const effectsOfRow = (row: StoredEvent): StoredEvent[] => {
+    const kinds = effectsOf(row.event);
+    return byCause.all(row.event_id).filter((effect) => kinds.includes(effect.event));
+  };
+
+  function node(row: StoredEvent, asked: StoredEvent, budget: { left: number }, depth: number): TraceNode {
+    budget.left--;
+    const effects =
+      depth >= MAX_TRACE_DEPTH
+        ? []
+        : effectsOfRow(row)
+            .filter(() => budget.left > 0)
+            .map((child) => node(child, asked, budget, depth + 1));
+    return {
+      event_id: row.event_id,
+      event: row.event,
+      timestamp: row.timestamp,
+      payload: safeJson(row.payload),
+      asked: row.event === asked.event && row.event_id === asked.event_id,
+      effects,
+    };
+  }
+
+  return (event, eventId) => {
+    const asked = byKey.get(eventId, event);
+    if (!asked) return undefined;
+    let root = asked;
+    for (let depth = 0; depth < MAX_TRACE_DEPTH; depth++) {
+      const cause = causeOf(root);
+      if (!cause) break;
+      root = cause;
+    }
+    return node(root, asked, { left: MAX_TRACE_NODES }, 0);
+  };
+}
+
+/**
+ * GET /api/trace?event_id=<id>[&event=<kind>]. An event_id is unique within its kind only: when
+ * kinds share the id asked for, `event` picks one (409 naming them without it).
+ */
+export function createTraceRoute(ledger: Pick<Ledger, 'find' | 'trace'>): Route {
+  return (_body, req) => {
+    const query = new URL(req.url ?? '/', 'http://x').searchParams;
+    const id = query.get('event_id') ?? '';
+    const event = query.get('event') ?? undefined;
+    if (!schemas.EventId.safeParse(id).success) {
+      return { status: 400, body: { error: 'event_id must be given: ?event_id=<id>' } };
+    }
+    if (event !== undefined && !KINDS.includes(event)) {
+      return { status: 400, body: { error: `event must be one of ${KINDS.join(', ')}` } };
+    }
+    const found = ledger.find(id, event);
+    if (found.length === 0) {
+      return { status: 404, body: { error: `no ${event ?? 'event'} ${id} in the control room's store` } };
+    }
+    if (found.length > 1) {
+      const events = found.map((e) => e.event);
+      const error = `${events.length} events share event_id ${id} (${events.join(', ')}): add &event=<one of them>`;
+      return { status: 409, body: { error, events } };
+    }
+    return { status: 200, body: ledger.trace(found[0]!.event, id) };
+  };
+}

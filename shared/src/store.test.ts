@@ -1,0 +1,63 @@
+import { chmodSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { tempDir } from '@spectrum-grocers/testkit';
+import { openDatabase, type Db } from './store.js';
+
+const modeOf = (path: string) => (statSync(path).mode & 0o777).toString(8);
+
+describe('openDatabase', () => {
+  const cleanup: Array<() => unknown> = [];
+  afterEach(() => {
+    for (const c of cleanup.splice(0).reverse()) c();
+  });
+  const open = (dataDir: string, service = 'fastlane-finale'): Db => {
+    const db = openDatabase({ dataDir, service, dbSynchronous: 'normal' });
+    cleanup.push(() => db.close());
+    return db;
+  };
+
+  it('keeps bills from other users: the database, its -wal and -shm and its lock are 0600 (they were world-readable), in a DATA_DIR it makes 0700', () => {
+    const tmp = tempDir();
+    cleanup.push(tmp.remove);
+    const data = join(tmp.path, 'made', 'here');
+    const db = open(data);
+    db.prepare("INSERT INTO processed_events VALUES ('e-1', 't', 'handled', 'now')").run();
+    for (const dir of [join(tmp.path, 'made'), data]) expect(modeOf(dir), dir).toBe('700');
+    const files = readdirSync(data);
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'fastlane-finale.db',
+        'fastlane-finale.db-wal',
+        'fastlane-finale.db-shm',
+        'fastlane-finale.lock',
+      ]),
+    );
+    for (const file of files) expect(modeOf(join(data, file)), file).toBe('600');
+  });
+
+  it('tightens the files an earlier version left world-readable, and leaves a DATA_DIR it did not make as it is', () => {
+    const tmp = tempDir();
+    cleanup.push(tmp.remove);
+    chmodSync(tmp.path, 0o755);
+    open(tmp.path).close();
+    const files = ['fastlane-finale.db', 'fastlane-finale.db-wal', 'fastlane-finale.db-shm'].map((f) =>
+      join(tmp.path, f),
+    );
+    // As an earlier version, killed before it closed the database, left them: readable by all.
+    for (const file of files) writeFileSync(file, '', { flag: 'a' });
+    for (const file of files) chmodSync(file, 0o644);
+    open(tmp.path);
+    for (const file of files) expect(modeOf(file), file).toBe('600');
+    expect(modeOf(tmp.path)).toBe('755');
+  });
+
+  it('refuses a second connection to one service’s data while the first is open, and not after it closed', () => {
+    const tmp = tempDir();
+    cleanup.push(tmp.remove);
+    const first = open(tmp.path);
+    expect(() => open(tmp.path)).toThrow(`DATA_DIR ${tmp.path} is in use by another fastlane-finale`);
+    first.close();
+    open(tmp.path).prepare('SELECT count(*) FROM outbox').get();
+  });
+});

@@ -64,10 +64,10 @@ export function tightenCompanions(dbPath: string): void {
  * closes or the process dies. Throws DATA_DIR_IN_USE when a live process holds it. `label`
  * names the holder in that message.
  */
-export function attachDataLock(db: Database.Database, dir: string, name: string, label = name): void {
+export function attachDataLock(db: Database.Database, dir: string, name: string, label = name, waitMs = WAIT_MS): void {
   const path = lockPath(dir, name);
   makePrivateFile(path);
-  db.pragma(`busy_timeout = ${WAIT_MS}`);
+  db.pragma(`busy_timeout = ${waitMs}`);
   try {
     db.prepare(`ATTACH DATABASE ? AS ${LOCK_SCHEMA}`).run(path);
     // In exclusive locking mode SQLite keeps the EXCLUSIVE lock this write needs until the
@@ -82,11 +82,11 @@ export function attachDataLock(db: Database.Database, dir: string, name: string,
 }
 
 /** Hold `name`'s lock in `dir` (created 0700 if missing) until `release()` or death. */
-export function lockDataDir(dir: string, name: string, label = name): DataLock {
+export function lockDataDir(dir: string, name: string, label = name, waitMs = WAIT_MS): DataLock {
   makePrivateDir(dir);
   const db = new Database(':memory:');
   try {
-    attachDataLock(db, dir, name, label);
+    attachDataLock(db, dir, name, label, waitMs);
   } catch (err) {
     db.close();
     throw err;
@@ -99,10 +99,10 @@ export function lockDataDir(dir: string, name: string, label = name): DataLock {
  * What a lock's holder leaves behind is stale when its lock is free; `fn` removes it without
  * racing a new holder, which cannot take the lock meanwhile.
  */
-export function whileUnlocked(dir: string, name: string, fn: () => void): boolean {
+export function whileUnlocked(dir: string, name: string, fn: () => void, waitMs = WAIT_MS): boolean {
   let lock: DataLock;
   try {
-    lock = lockDataDir(dir, name);
+    lock = lockDataDir(dir, name, name, waitMs);
   } catch (err) {
     if (err instanceof AppError && err.code === 'DATA_DIR_IN_USE') return false;
     throw err;

@@ -13,17 +13,23 @@ export function untilSignal(
   opts: { exitOnStdinClose?: boolean; dataDir?: string } = {},
 ): Promise<NodeJS.Signals> {
   if (opts.exitOnStdinClose) {
+    const { dataDir } = opts;
+    const removeSessionFile = (waitMs: number) => {
+      try {
+        if (dataDir !== undefined) removeStaleSessionFile(dataDir, waitMs);
+      } catch {
+        // best effort: the next grocer or pnpm start removes it too
+      }
+    };
     process.stdin.once('close', () => {
       // Whoever read our stdout is gone too: a sync log write to that socket can spin forever
       // on EAGAIN in pino's writer, blocking the shutdown itself. Nobody is listening; go quiet.
       log.level = 'silent';
-      try {
-        if (opts.dataDir !== undefined) removeStaleSessionFile(opts.dataDir);
-      } catch {
-        // best effort: the next grocer or pnpm start removes it too
-      }
+      removeSessionFile(500);
       process.kill(process.pid, 'SIGTERM');
     });
+    // However we end: a live supervisor holds its lock and this does nothing, without waiting.
+    process.once('exit', () => removeSessionFile(0));
     process.stdin.resume();
   }
   return new Promise((resolve) => {

@@ -30,8 +30,8 @@ export function readSessionFile(dataDir: string, onStale?: (path: string) => voi
  * Remove `dataDir`'s session file if no `pnpm start` holds its lock (its writer is gone);
  * whether it did. Safe against a new launcher: that one cannot take the lock meanwhile.
  */
-export function removeStaleSessionFile(dataDir: string): boolean {
-  return whileUnlocked(dataDir, LAUNCHER_LOCK, () => rmSync(join(dataDir, SESSION_FILE), { force: true }));
+export function removeStaleSessionFile(dataDir: string, waitMs?: number): boolean {
+  return whileUnlocked(dataDir, LAUNCHER_LOCK, () => rmSync(join(dataDir, SESSION_FILE), { force: true }), waitMs);
 }
 
 function readIfExists(path: string): string | undefined {

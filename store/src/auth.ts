@@ -15,7 +15,15 @@ import {
 /** username → password of the accounts the embedded broker accepts. */
 export type Credentials = Readonly<Record<string, string>>;
 
-export type Authorizer = Pick<AedesOptions, 'authenticate' | 'authorizePublish' | 'authorizeSubscribe'>;
+export type Authorizer = Pick<
+  AedesOptions,
+  'authenticate' | 'authorizePublish' | 'authorizeSubscribe' | 'authorizeForward'
+> & {
+  /** Whether this client may read what `filter` asks for (checked again when subscriptions are stored). */
+  mayRead(client: Client, filter: string): boolean;
+  /** The account a connected client signed in with (`anonymous` for none). */
+  accountOf(client: Client): string | undefined;
+};
 
 /** Who a connected client is: an account, or `anonymous` (a read-only watcher). */
 const users = new WeakMap<Client, string>();
@@ -76,7 +84,22 @@ export function createAuthorizer(
     return user;
   }
 
+  /** `check` of this client's rules; false, logged, if it throws. */
+  function allows(client: Client, what: string, check: (rules: AccessRules) => boolean): boolean {
+    const found = rules.get(users.get(client) ?? ANONYMOUS);
+    try {
+      return found !== undefined && check(found);
+    } catch (err) {
+      log.error({ err: toAppError(err), clientId: client.id }, `could not check a ${what}; refused it`);
+      return false;
+    }
+  }
+  const mayRead = (client: Client, filter: string) =>
+    allows(client, 'subscription', (r) => filterAllowed(r.read, filter));
+
   return {
+    mayRead,
+    accountOf: (client) => users.get(client),
     authenticate(client, username, password, done) {
       let outcome: string | Refusal;
       try {
@@ -95,28 +118,20 @@ export function createAuthorizer(
     },
     authorizePublish(client, packet, done) {
       if (client === null) return done(null); // a will the broker publishes on its own
+      if (allows(client, 'publish', (r) => r.write.some((w) => topicMatches(w, packet.topic)))) return done(null);
       const user = users.get(client) ?? ANONYMOUS;
-      let allowed = false;
-      try {
-        allowed = rules.get(user)?.write.some((w) => topicMatches(w, packet.topic)) ?? false;
-      } catch (err) {
-        log.error({ err: toAppError(err), clientId: client.id }, 'could not check a publish; refused it');
-      }
-      if (allowed) return done(null);
       log.warn({ clientId: client.id, user, topic: packet.topic }, 'refused a publish');
       done(new Error(`${user} may not publish to ${packet.topic}`));
     },
     authorizeSubscribe(client, sub, done) {
-      const user = users.get(client) ?? ANONYMOUS;
-      let allowed = false;
-      try {
-        allowed = filterAllowed(rules.get(user)?.read ?? [], sub.topic);
-      } catch (err) {
-        log.error({ err: toAppError(err), clientId: client.id }, 'could not check a subscription; refused it');
-      }
-      if (allowed) return done(null, sub);
-      log.warn({ clientId: client.id, user, filter: sub.topic }, 'refused a subscription');
+      if (mayRead(client, sub.topic)) return done(null, sub);
+      log.warn({ clientId: client.id, user: users.get(client), filter: sub.topic }, 'refused a subscription');
       done(null, null); // SUBACK 0x80 for this filter [MQTT-3.9.3]
+    },
+    // aedes keeps a persistent client's whole SUBSCRIBE, refused filters included, and queues
+    // for them: nothing reaches a client that its rules do not let it read.
+    authorizeForward(client, packet) {
+      return allows(client, 'delivery', (r) => r.read.some((f) => topicMatches(f, packet.topic))) ? packet : null;
     },
   };
 }

@@ -1,9 +1,11 @@
 import type { EventEmitter } from 'node:events';
 import { createServer } from 'node:net';
-import { Aedes, type AuthenticateError } from 'aedes';
+import { Aedes, type AedesOptions, type AuthenticateError, type Client } from 'aedes';
 import { AppError, toAppError, type Logger } from '@spectrum-grocers/shared';
 import type { Authorizer } from './auth.js';
-import { createSessionGuard, DEFAULT_LIMITS, type BrokerLimits } from './limits.js';
+import { watchPacketSizes } from './frames.js';
+import { createAdmission, DEFAULT_LIMITS, type Admission, type BrokerLimits } from './limits.js';
+import { boundQueues, type OutgoingQueues } from './queues.js';
 
 export interface EmbeddedBroker {
   readonly url: string;
@@ -13,16 +15,12 @@ export interface EmbeddedBroker {
 
 /** Mosquitto's max_packet_size in broker/mosquitto.conf. */
 export const DEFAULT_MAX_PACKET_BYTES = 2 * 1024 * 1024;
+/** A CONNECT (the first packet) holds names, a password and a will: never more than this. */
+const MAX_CONNECT_BYTES = 256 * 1024;
 /** A socket that has not sent CONNECT by then is closed (aedes waits 30 s by default). */
 const CONNECT_TIMEOUT_MS = 10_000;
-/** TCP connections beyond MQTT_MAX_CLIENTS: room for the store's own processes and refusals. */
-const SOCKET_HEADROOM = 64;
 
-/**
- * aedes in this process: MQTT 3.1.1, sessions in memory (they last as long as this process),
- * enough for one machine. Production runs Mosquitto (broker/mosquitto.conf).
- */
-export async function startEmbeddedBroker(opts: {
+export interface EmbeddedBrokerOptions {
   host: string;
   port: number;
   log: Logger;
@@ -33,51 +31,94 @@ export async function startEmbeddedBroker(opts: {
   /** Whether a client id is one of the store's own processes' (default: none is). */
   isOwn?: (clientId: string) => boolean;
   /**
-   * A client publishing a bigger message is disconnected and the message dropped, as Mosquitto
-   * does past max_packet_size (aedes has no cap of its own; it reads the packet, then refuses it).
+   * A client sending a bigger packet is disconnected and the packet dropped, as Mosquitto does
+   * past max_packet_size; it is cut off as soon as the packet's header announces its size.
    */
   maxPacketBytes?: number;
-}): Promise<EmbeddedBroker> {
-  const maxPacketBytes = opts.maxPacketBytes ?? DEFAULT_MAX_PACKET_BYTES;
-  const limits = opts.limits ?? DEFAULT_LIMITS;
-  const guard = createSessionGuard(limits, opts.isOwn ?? (() => false), opts.log);
-  const authorize = opts.auth?.authorizePublish;
-  const authenticate = opts.auth?.authenticate;
-  const broker: Aedes = await Aedes.createBroker({
-    ...opts.auth,
+}
+
+/** What aedes' memory persistence is asked to keep of a persistent client's SUBSCRIBE. */
+interface PersistedSubscriptions {
+  addSubscriptions(client: Client, subs: Array<{ topic: string }>): Promise<void>;
+}
+
+/**
+ * aedes stores a persistent client's whole SUBSCRIBE, the filters its rules refused included,
+ * and queues messages for them: keep only what the client may read.
+ */
+function keepReadableOnly(persistence: PersistedSubscriptions, auth: Authorizer): void {
+  const add = persistence.addSubscriptions.bind(persistence);
+  persistence.addSubscriptions = (client, subs) =>
+    add(
+      client,
+      subs.filter((s) => auth.mayRead(client, s.topic)),
+    );
+}
+
+/** A CONNECT refused for want of room: CONNACK 3, server unavailable [MQTT-3.2.2-3]. */
+function unavailable(reason: string): AuthenticateError {
+  return Object.assign<Error, Pick<AuthenticateError, 'returnCode'>>(new Error(reason), { returnCode: 3 });
+}
+
+/** aedes' hooks: the authorizer's rules first, then the room each client may take. */
+function hooks(opts: EmbeddedBrokerOptions, admission: Admission, broker: () => Aedes): AedesOptions {
+  const { auth, log } = opts;
+  return {
     connectTimeout: CONNECT_TIMEOUT_MS,
     authenticate(client, username, password, done) {
       const admit = (): void => {
-        const reason = guard.admit(client, broker.connectedClients);
+        const reason = admission.admit(client, auth?.accountOf(client) ?? '', broker().connectedClients);
         if (reason === undefined) return done(null, true);
-        opts.log.warn({ clientId: client.id, reason }, 'refused a connection');
-        // CONNACK 3, server unavailable [MQTT-3.2.2-3]: a matter of room, not of who it is.
-        done(Object.assign<Error, Pick<AuthenticateError, 'returnCode'>>(new Error(reason), { returnCode: 3 }), false);
+        log.warn({ clientId: client.id, reason }, 'refused a connection');
+        done(unavailable(reason), false);
       };
-      if (!authenticate) return admit();
-      authenticate.call(this, client, username, password, (err, ok) => (err || !ok ? done(err, ok) : admit()));
+      if (!auth?.authenticate) return admit();
+      auth.authenticate.call(broker(), client, username, password, (err, ok) => (err || !ok ? done(err, ok) : admit()));
     },
     authorizePublish(client, packet, done) {
-      const size = packet.payload.length + Buffer.byteLength(packet.topic);
-      if (client && size > maxPacketBytes) {
-        opts.log.warn(
-          { clientId: client.id, topic: packet.topic, bytes: size, maxPacketBytes },
-          'refused an oversized publish',
-        );
-        return done(new Error(`a message of ${size} bytes is over the limit of ${maxPacketBytes}`));
-      }
-      if (authorize) return authorize.call(this, client, packet, done);
-      done(null);
+      if (!auth?.authorizePublish) return done(null);
+      auth.authorizePublish.call(broker(), client, packet, done);
     },
-  });
-  guard.bound((broker as unknown as { persistence: Parameters<typeof guard.bound>[0] }).persistence);
-  const server = createServer({ noDelay: true }, broker.handle);
-  server.maxConnections = limits.maxClients + SOCKET_HEADROOM;
+    authorizeSubscribe(client, sub, done) {
+      const withRoom = (err: Error | null, granted?: typeof sub | null): void => {
+        if (err || !granted) return done(err, granted);
+        const reason = admission.subscribe(client, granted.topic);
+        if (reason === undefined) return done(null, granted);
+        log.warn({ clientId: client.id, filter: granted.topic.slice(0, 200), reason }, 'refused a subscription');
+        done(null, null); // SUBACK 0x80 for this filter [MQTT-3.9.3]
+      };
+      if (!auth?.authorizeSubscribe) return withRoom(null, sub);
+      auth.authorizeSubscribe.call(broker(), client, sub, withRoom);
+    },
+    ...(auth?.authorizeForward && { authorizeForward: auth.authorizeForward }),
+  };
+}
+
+/**
+ * aedes in this process: MQTT 3.1.1, sessions in memory (they last as long as this process),
+ * enough for one machine. Production runs Mosquitto (broker/mosquitto.conf).
+ */
+export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
+  const maxPacketBytes = opts.maxPacketBytes ?? DEFAULT_MAX_PACKET_BYTES;
+  const limits = opts.limits ?? DEFAULT_LIMITS;
+  const isOwn = opts.isOwn ?? (() => false);
+  const admission = createAdmission(limits, isOwn);
+  const broker: Aedes = await Aedes.createBroker(hooks(opts, admission, () => broker));
+  const persistence = (broker as unknown as { persistence: OutgoingQueues & PersistedSubscriptions }).persistence;
+  boundQueues(persistence, (id) => (isOwn(id) ? limits.maxQueued : limits.maxQueuedOther), opts.log);
+  if (opts.auth) keepReadableOnly(persistence, opts.auth);
+  broker.on('unsubscribe', (filters, client) => admission.unsubscribed(client, filters));
   broker.on('clientError', (client, err) => opts.log.debug({ clientId: client.id, err: err.message }, 'client error'));
   // aedes reports a persistence failure as 'error'; unheard, it would end the process.
   (broker as EventEmitter).on('error', (err: unknown) =>
     opts.log.error({ err: toAppError(err) }, 'embedded broker error'),
   );
+  const server = createServer({ noDelay: true }, (socket) => {
+    broker.handle(socket);
+    watchPacketSizes(socket, { firstMax: MAX_CONNECT_BYTES, max: maxPacketBytes }, (declared, max) =>
+      opts.log.warn({ remote: socket.remoteAddress, declared, max }, 'cut off a client sending an oversized packet'),
+    );
+  });
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

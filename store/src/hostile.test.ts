@@ -1,3 +1,4 @@
+import { connect as connectTcp, type Socket } from 'node:net';
 import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { clientIdOwner, eventTopic } from '@spectrum-grocers/shared';
@@ -10,11 +11,50 @@ const root = { chain: 'spectrum-grocers', store: 'hostile-test' };
 const credentials = {
   'gateexit-guardian': 'exit-secret',
   'fastlane-finale': 'ff-secret',
+  'inventory-intel': 'ii-secret',
   observer: 'observer-secret',
 };
 const fastlaneId = `${root.store}-fastlane-finale`;
 const departures = eventTopic(root, 'customer-departure');
 const PROTOTYPE_NAMES = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf', '__defineGetter__'];
+
+/** MQTT 3.1.1 bytes by hand: a UTF-8 string with its length [MQTT-1.5.3]. */
+const mqttString = (text: string) => {
+  const bytes = Buffer.from(text);
+  return Buffer.concat([Buffer.from([bytes.length >> 8, bytes.length & 0xff]), bytes]);
+};
+const packet = (header: number, body: Buffer) => Buffer.concat([Buffer.from([header, body.length]), body]);
+
+/** A persistent subscriber that counts the PUBLISHes it gets and acknowledges none. */
+function rawSubscriber(port: number, clientId: string, username: string, password: string, filter: string) {
+  const socket = connectTcp(port, '127.0.0.1');
+  const connectBody = Buffer.concat([
+    mqttString('MQTT'),
+    Buffer.from([4, 0xc0, 0, 60]), // level 4; user name and password; clean session off; keepalive
+    mqttString(clientId),
+    mqttString(username),
+    mqttString(password),
+  ]);
+  const subscribeBody = Buffer.concat([Buffer.from([0, 1]), mqttString(filter), Buffer.from([1])]);
+  socket.write(Buffer.concat([packet(0x10, connectBody), packet(0x82, subscribeBody)]));
+  let pending = Buffer.alloc(0);
+  let publishes = 0;
+  let subscribed = false;
+  let closed = false;
+  socket.on('error', () => undefined);
+  socket.on('close', () => (closed = true));
+  socket.on('data', (d: Buffer) => {
+    pending = Buffer.concat([pending, d]);
+    // Every packet here is under 128 bytes: one length byte.
+    while (pending.length >= 2 && pending.length >= 2 + pending[1]!) {
+      const type = pending[0]! >> 4;
+      if (type === 3) publishes++;
+      if (type === 9) subscribed = true;
+      pending = pending.subarray(2 + pending[1]!);
+    }
+  });
+  return { socket, publishes: () => publishes, subscribed: () => subscribed, closed: () => closed };
+}
 
 describe('the embedded broker against hostile clients', () => {
   let broker: EmbeddedBroker | undefined;
@@ -155,5 +195,92 @@ describe('the embedded broker against hostile clients', () => {
       await back.close();
     }
     expect(counts).toEqual(expected);
+  });
+
+  // Regression: aedes stored a persistent client's whole SUBSCRIBE, refused filters included,
+  // and handed it payment-due after a reconnect although its rules refused it.
+  it('delivers nothing a refused filter asked for, even to a persistent session after a reconnect', async () => {
+    await start();
+    const inventory = { clientId: `${root.store}-inventory-intel`, username: 'inventory-intel', password: 'ii-secret' };
+    const first = await connect({ ...inventory, clean: false });
+    const granted = await first.subscribeAsync([departures, eventTopic(root, 'payment-due')], { qos: 1 }).then(
+      (g) => g.map((x) => x.qos),
+      (err: { packet: { granted: number[] } }) => err.packet.granted,
+    );
+    expect(granted).toEqual([1, 128]);
+    await first.endAsync();
+    const fastlane = await connect({ clientId: fastlaneId, username: 'fastlane-finale', password: 'ff-secret' });
+    await fastlane.publishAsync(eventTopic(root, 'payment-due'), '{"forged":false}', { qos: 1 });
+    const gate = await connect({ username: 'gateexit-guardian', password: 'exit-secret' });
+    await gate.publishAsync(departures, '{"n":1}', { qos: 1 });
+    const seen: string[] = [];
+    const back = await connect({ ...inventory, clean: false, manualConnect: false });
+    back.on('message', (topic) => seen.push(topic));
+    await waitUntil(() => seen.includes(departures), 'the queued departure');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(seen).toEqual([departures]);
+  });
+
+  it('refuses topic filters beyond maxSubscriptions per client, and takes one again after an unsubscribe', async () => {
+    await start({ maxSubscriptions: 3 });
+    const c = await connect({});
+    const filters = ['a', 'b', 'c'].map((x) => `${root.chain}/${root.store}/${x}`);
+    expect((await c.subscribeAsync(filters, { qos: 1 })).map((g) => g.qos)).toEqual([1, 1, 1]);
+    await expect(c.subscribeAsync(`${root.chain}/${root.store}/d`, { qos: 1 })).rejects.toThrow(/Subscribe error/);
+    await c.unsubscribeAsync(filters[0]!);
+    expect((await c.subscribeAsync(`${root.chain}/${root.store}/d`, { qos: 1 }))[0]!.qos).toBe(1);
+    await expect(c.subscribeAsync(`${root.chain}/${'x'.repeat(2000)}`, { qos: 1 })).rejects.toThrow(/Subscribe error/);
+  });
+
+  it("keeps an observer's persistent session its own: another client cannot resume or wipe it", async () => {
+    await start();
+    const mine = { clientId: 'alice-watch', username: 'observer', password: 'observer-secret' };
+    const alice = await connect({ ...mine, clean: false });
+    await alice.subscribeAsync(departures, { qos: 1 });
+    await alice.endAsync();
+    expect(await outcome({ clientId: 'alice-watch', clean: true })).toMatch(/Server unavailable/);
+    expect(await outcome({ clientId: 'alice-watch', clean: false })).toMatch(/Server unavailable|Not authorized/);
+    const again = await connect({ ...mine, clean: false });
+    expect((again as unknown as { connackPacket: { sessionPresent: boolean } }).connackPacket.sessionPresent).toBe(
+      true,
+    );
+  });
+
+  // Regression: a connected consumer whose session queue was full was disconnected by aedes
+  // ("no such packet") for a message it was not allowed to keep.
+  it('keeps a slow consumer connected when its session is full, and still hands it new messages', async () => {
+    await start({ maxQueuedOther: 5 });
+    // A client that never acknowledges (MQTT.js would take one message at a time).
+    const slow = rawSubscriber(broker!.port, 'slow', 'observer', 'observer-secret', departures);
+    try {
+      await waitUntil(() => slow.subscribed(), 'the SUBACK');
+      const gate = await connect({ username: 'gateexit-guardian', password: 'exit-secret' });
+      for (let i = 0; i < 10; i++) await gate.publishAsync(departures, `{"n":${i}}`, { qos: 1 });
+      await waitUntil(() => slow.publishes() === 10, 'all ten delivered');
+      await new Promise((r) => setTimeout(r, 200));
+      expect(slow.closed()).toBe(false);
+    } finally {
+      slow.socket.destroy();
+    }
+  });
+
+  // Regression (found in review): a cap on TCP connections let idle sockets lock out the
+  // store's own services; nothing counts a socket before its CONNECT now.
+  it("lets the store's own processes in while hundreds of idle sockets sit open", async () => {
+    await start({ maxClients: 4 });
+    const idle: Socket[] = [];
+    try {
+      for (let i = 0; i < 400; i++) {
+        const socket = connectTcp(broker!.port, '127.0.0.1');
+        socket.on('error', () => undefined);
+        idle.push(socket);
+      }
+      await Promise.all(idle.map((x) => new Promise((r) => (x.readyState === 'open' ? r(0) : x.once('connect', r)))));
+      expect(
+        await outcome({ clientId: fastlaneId, clean: false, username: 'fastlane-finale', password: 'ff-secret' }),
+      ).toBe('accepted');
+    } finally {
+      for (const x of idle) x.destroy();
+    }
   });
 });

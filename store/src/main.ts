@@ -79,6 +79,7 @@ runMain('store', async (onStopping) => {
         maxSessions: config.options.MQTT_MAX_SESSIONS,
         maxQueued: config.options.MQTT_MAX_QUEUED_MESSAGES,
         maxQueuedOther: DEFAULT_LIMITS.maxQueuedOther,
+        maxSubscriptions: DEFAULT_LIMITS.maxSubscriptions,
       },
       isOwn: (clientId) => clientIdOwner(config.topics, clientId) !== undefined,
     });

@@ -11,7 +11,8 @@ export function quietLogger(service = 'test'): Logger {
 /** A fresh directory under the system temp dir, and a function that deletes it. */
 export function tempDir(prefix = 'ff-test-'): { path: string; remove: () => void } {
   const path = mkdtempSync(join(tmpdir(), prefix));
-  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+  // Retried: a process that was just stopped may still be closing files in it.
+  return { path, remove: () => rmSync(path, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }) };
 }
 
 /** A real SQLite file with the runtime tables and `schema`, in a fresh temp directory. */

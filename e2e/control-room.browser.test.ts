@@ -12,7 +12,9 @@ import {
   skipWithoutChromium,
   tempDir,
   waitUntil,
+  watchPage,
   type LaunchedStore,
+  type PageProblems,
 } from '@spectrum-grocers/testkit';
 import { getJson, postJson } from './harness.js';
 
@@ -30,23 +32,13 @@ describe.skipIf(skipWithoutChromium)('the control room in a real browser (Chromi
   const data = tempDir('ff-control-room-');
   const root = { chain: 'spectrum-grocers', store: 'fresh-frontier' };
   const product = loadProductCatalog().get(3)!; // 50 in stock, threshold 10
-  // What the page's Content-Security-Policy refused, and any error the page logged.
-  const violations: string[] = [];
-  const errors: string[] = [];
+  let problems: PageProblems;
 
   beforeAll(async () => {
     store = await launchTestStore(data.path);
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-    await page.exposeFunction('reportViolation', (v: string) => violations.push(v));
-    await page.addInitScript(
-      "document.addEventListener('securitypolicyviolation', (e) => reportViolation(e.violatedDirective + ' ' + e.blockedURI))",
-    );
-    page.on('console', (m) => {
-      // The pages have no icon; the browser asks for one all the same.
-      if (m.type() === 'error' && !m.location().url.endsWith('/favicon.ico')) errors.push(m.text());
-    });
-    page.on('pageerror', (e) => errors.push(e.message));
+    problems = await watchPage(page);
   }, 60_000);
   afterAll(async () => {
     await browser?.close();
@@ -97,8 +89,8 @@ describe.skipIf(skipWithoutChromium)('the control room in a real browser (Chromi
       'referrer-policy': 'no-referrer',
     });
     expect(await page.evaluate<string>("getComputedStyle(document.querySelector('header')).display")).toBe('flex');
-    expect(violations).toEqual([]);
-    expect(errors).toEqual([]);
+    expect(problems.violations).toEqual([]);
+    expect(problems.errors).toEqual([]);
 
     // Traceability: the departure, its payment and its restock alert, from any of them.
     const departureId = scan.body.event_id as string;

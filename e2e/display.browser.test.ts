@@ -10,7 +10,9 @@ import {
   startMosquitto,
   tempDir,
   TEST_SERVICE_ENV,
+  watchPage,
   type LaunchedStore,
+  type PageProblems,
 } from '@spectrum-grocers/testkit';
 import { postJson } from './harness.js';
 
@@ -19,23 +21,13 @@ describe.skipIf(skipWithoutChromium)('the entrance display in a real browser (Ch
   let browser: Browser;
   let page: Page;
   const data = tempDir('ff-display-');
-  // What the page's Content-Security-Policy refused, and any error the page logged.
-  const violations: string[] = [];
-  const errors: string[] = [];
+  let problems: PageProblems;
 
   beforeAll(async () => {
     store = await launchTestStore(data.path);
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
-    await page.exposeFunction('reportViolation', (v: string) => violations.push(v));
-    await page.addInitScript(
-      "document.addEventListener('securitypolicyviolation', (e) => reportViolation(e.violatedDirective + ' ' + e.blockedURI))",
-    );
-    page.on('console', (m) => {
-      // The pages have no icon; the browser asks for one all the same.
-      if (m.type() === 'error' && !m.location().url.endsWith('/favicon.ico')) errors.push(m.text());
-    });
-    page.on('pageerror', (e) => errors.push(e.message));
+    problems = await watchPage(page);
   }, 60_000);
   afterAll(async () => {
     await browser?.close();
@@ -64,8 +56,8 @@ describe.skipIf(skipWithoutChromium)('the entrance display in a real browser (Ch
     });
     // Styled and scripted under that policy, with nothing refused.
     expect(await page.evaluate<string>("getComputedStyle(document.querySelector('#message')).fontWeight")).toBe('700');
-    expect(violations).toEqual([]);
-    expect(errors).toEqual([]);
+    expect(problems.violations).toEqual([]);
+    expect(problems.errors).toEqual([]);
   });
 
   it('says plainly when the event stream is down', async () => {

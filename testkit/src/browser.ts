@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { repoPath } from './paths.js';
 
 const CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser'];
@@ -26,4 +26,25 @@ export function screenshotPath(name: string): string {
   const dir = repoPath('test-artifacts/screenshots');
   mkdirSync(dir, { recursive: true });
   return `${dir}/${name}.png`;
+}
+
+/** What a page's Content-Security-Policy refused, and every error the page logged or threw. */
+export interface PageProblems {
+  readonly violations: string[];
+  readonly errors: string[];
+}
+
+/** Start collecting `page`'s problems (call before its first `goto`). */
+export async function watchPage(page: Page): Promise<PageProblems> {
+  const problems: PageProblems = { violations: [], errors: [] };
+  await page.exposeFunction('reportViolation', (v: string) => problems.violations.push(v));
+  await page.addInitScript(
+    "document.addEventListener('securitypolicyviolation', (e) => reportViolation(e.violatedDirective + ' ' + e.blockedURI))",
+  );
+  page.on('console', (m) => {
+    // The pages have no icon; the browser asks for one all the same.
+    if (m.type() === 'error' && !m.location().url.endsWith('/favicon.ico')) problems.errors.push(m.text());
+  });
+  page.on('pageerror', (e) => problems.errors.push(e.message));
+  return problems;
 }

@@ -14,4 +14,11 @@ export { spawnService, TEST_SERVICE_ENV, type ServiceProcess } from './services.
 export { quietLogger, tempDatabase, tempDir } from './store.js';
 export { TEST_BROKERS, type TestBroker } from './brokers.js';
 export { launchStore, launchTestStore, type LaunchedStore } from './launcher.js';
-export { findChromium, launchChromium, screenshotPath, skipWithoutChromium } from './browser.js';
+export {
+  findChromium,
+  launchChromium,
+  screenshotPath,
+  skipWithoutChromium,
+  watchPage,
+  type PageProblems,
+} from './browser.js';

@@ -23,6 +23,8 @@ export function readSessionFile(dataDir: string, onStale?: (path: string) => voi
     onStale?.(path);
     return undefined;
   }
+  // The lock was taken a moment ago by whoever removed the file (a dead launcher's service).
+  if (readIfExists(path) === undefined) return undefined;
   return parseEnv(text);
 }
 

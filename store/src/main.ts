@@ -75,11 +75,10 @@ runMain('store', async (onStopping) => {
       auth: createAuthorizer(config.topics, credentials, { anonymousRead: config.options.MQTT_ANONYMOUS_READ, log }),
       maxPacketBytes: config.options.MQTT_MAX_PACKET_BYTES,
       limits: {
+        ...DEFAULT_LIMITS,
         maxClients: config.options.MQTT_MAX_CLIENTS,
         maxSessions: config.options.MQTT_MAX_SESSIONS,
         maxQueued: config.options.MQTT_MAX_QUEUED_MESSAGES,
-        maxQueuedOther: DEFAULT_LIMITS.maxQueuedOther,
-        maxSubscriptions: DEFAULT_LIMITS.maxSubscriptions,
       },
       isOwn: (clientId) => clientIdOwner(config.topics, clientId) !== undefined,
     });

@@ -122,7 +122,7 @@ export function createLedger(db: Db, catalog: ProductCatalog, maxPayloadBytes = 
   const setLevel = db.prepare('UPDATE stock SET quantity = ? WHERE product_id = ?');
   const byId = db.prepare<[string], StoredEvent>('SELECT * FROM event_log WHERE event_id = ? ORDER BY event');
   const byKey = db.prepare<[string, string], StoredEvent>('SELECT * FROM event_log WHERE event_id = ? AND event = ?');
-  const trace = createTracer(db);
+  const trace = createTracer(db, { byId: (id) => byId.all(id), byKey: (id, event) => byKey.get(id, event) });
 
   // Counted once, then kept up to date: the dashboard asks every second.
   let events = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM event_log').get()!.n;

@@ -53,16 +53,25 @@ export function safeJson(text: string): unknown {
   }
 }
 
+/** How the tracer finds kept events: the ledger's own lookups. */
+export interface EventLookups {
+  /** Every event kept under `eventId`, whatever its kind. */
+  readonly byId: (eventId: string) => StoredEvent[];
+  /** The event of kind `event` kept under `eventId`. */
+  readonly byKey: (eventId: string, event: string) => StoredEvent | undefined;
+}
+
 /** The causal chain of one kept event: from its first cause down to everything it caused. */
-export function createTracer(db: Db): (event: string, eventId: string) => TraceNode | undefined {
-  const byId = db.prepare<[string], StoredEvent>('SELECT * FROM event_log WHERE event_id = ? ORDER BY event');
-  const byKey = db.prepare<[string, string], StoredEvent>('SELECT * FROM event_log WHERE event_id = ? AND event = ?');
+export function createTracer(
+  db: Db,
+  { byId, byKey }: EventLookups,
+): (event: string, eventId: string) => TraceNode | undefined {
   const byCause = db.prepare<[string], StoredEvent>(
     'SELECT * FROM event_log WHERE causation_id = ? ORDER BY received_at, event_id',
   );
   const causeOf = (row: StoredEvent): StoredEvent | undefined => {
     const kinds = causesOf(row.event);
-    return row.causation_id ? byId.all(row.causation_id).find((cause) => kinds.includes(cause.event)) : undefined;
+    return row.causation_id ? byId(row.causation_id).find((cause) => kinds.includes(cause.event)) : undefined;
   };
   const effectsOfRow = (row: StoredEvent): StoredEvent[] => {
     const kinds = effectsOf(row.event);
@@ -88,7 +97,7 @@ export function createTracer(db: Db): (event: string, eventId: string) => TraceN
   }
 
   return (event, eventId) => {
-    const asked = byKey.get(eventId, event);
+    const asked = byKey(eventId, event);
     if (!asked) return undefined;
     let root = asked;
     for (let depth = 0; depth < MAX_TRACE_DEPTH; depth++) {

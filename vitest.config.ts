@@ -5,7 +5,10 @@ import { defineConfig } from 'vitest/config';
 // After ours, Vite's default server conditions.
 const conditions = ['@spectrum-grocers/source', 'module', 'node', 'development|production'];
 const packages = [
-  'shared',
+  'contract',
+  'runtime',
+  'broker',
+  'docs',
   'store',
   'gateway-guardian',
   'hello-helper',
@@ -16,8 +19,8 @@ const packages = [
   'grocer',
 ];
 
-const dirOf = (name: string) =>
-  name === 'shared' || name === 'store' ? name : name === 'grocer' ? `tools/${name}` : `services/${name}`;
+const TOP_LEVEL = new Set(['contract', 'runtime', 'broker', 'docs', 'store']);
+const dirOf = (name: string) => (TOP_LEVEL.has(name) ? name : name === 'grocer' ? `tools/${name}` : `services/${name}`);
 
 export default defineConfig({
   resolve: { conditions },

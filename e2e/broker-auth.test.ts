@@ -1,6 +1,7 @@
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventTopic, makeCredentials, passwordVariable, type Account } from '@spectrum-grocers/shared';
+import { eventTopic } from '@spectrum-grocers/contract';
+import { makeCredentials, passwordVariable, type Account } from '@spectrum-grocers/broker';
 import {
   collect,
   skipWithoutMosquitto,

@@ -3,14 +3,9 @@ import { chmodSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  connectBus,
-  eventTopic,
-  loadConfig,
-  makeCredentials,
-  passwordVariable,
-  type Account,
-} from '@spectrum-grocers/shared';
+import { eventTopic } from '@spectrum-grocers/contract';
+import { connectBus, loadConfig } from '@spectrum-grocers/runtime';
+import { makeCredentials, passwordVariable, type Account } from '@spectrum-grocers/broker';
 import {
   collect,
   quietLogger,

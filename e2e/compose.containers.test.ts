@@ -7,7 +7,8 @@ import {
   Wait,
   type StartedDockerComposeEnvironment,
 } from 'testcontainers';
-import { eventTopic, makeCredentials, SERVICES } from '@spectrum-grocers/shared';
+import { eventTopic, SERVICES } from '@spectrum-grocers/contract';
+import { makeCredentials } from '@spectrum-grocers/broker';
 import { collect, repoPath, waitUntil, type Collector } from '@spectrum-grocers/testkit';
 import { postJson } from './harness.js';
 

@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { eventTopic, makeCredentials, passwordVariable, SERVICES, type ServiceName } from '@spectrum-grocers/shared';
+import { eventTopic, SERVICES, type ServiceName } from '@spectrum-grocers/contract';
+import { makeCredentials, passwordVariable } from '@spectrum-grocers/broker';
 import {
   collect,
   freePort,

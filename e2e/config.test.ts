@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SERVICES } from '@spectrum-grocers/shared';
+import { SERVICES } from '@spectrum-grocers/contract';
 import { spawnService, tempDir } from '@spectrum-grocers/testkit';
 
 describe('configuration at start', () => {

@@ -4,7 +4,9 @@ import mqtt from 'mqtt';
 import { parse as parseEnv } from 'dotenv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { eventTopic, loadProductCatalog, passwordVariable, SERVICES, SESSION_FILE } from '@spectrum-grocers/shared';
+import { eventTopic, SERVICES } from '@spectrum-grocers/contract';
+import { loadProductCatalog, SESSION_FILE } from '@spectrum-grocers/runtime';
+import { passwordVariable } from '@spectrum-grocers/broker';
 import {
   launchChromium,
   launchTestStore,

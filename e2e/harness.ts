@@ -1,4 +1,4 @@
-import { SERVICES, type ServiceName } from '@spectrum-grocers/shared';
+import { SERVICES, type ServiceName } from '@spectrum-grocers/contract';
 import { spawnService, tempDir, TEST_SERVICE_ENV, type ServiceProcess } from '@spectrum-grocers/testkit';
 
 export interface RunningStore {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deadLetterTopic, eventTopic, loadProductCatalog, SERVICES, statusTopic } from '@spectrum-grocers/shared';
+import { deadLetterTopic, eventTopic, SERVICES, statusTopic } from '@spectrum-grocers/contract';
+import { loadProductCatalog } from '@spectrum-grocers/runtime';
 import {
   collect,
   skipWithoutMosquitto,

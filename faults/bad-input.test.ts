@@ -1,6 +1,7 @@
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deadLetterTopic, eventTopic, loadProductCatalog } from '@spectrum-grocers/shared';
+import { deadLetterTopic, eventTopic } from '@spectrum-grocers/contract';
+import { loadProductCatalog } from '@spectrum-grocers/runtime';
 import { collect, waitUntil, type Collector } from '@spectrum-grocers/testkit';
 import { startFaultStore, type FaultStore } from './store.js';
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { sleep } from '@spectrum-grocers/shared';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { waitUntil } from '@spectrum-grocers/testkit';
 import { startFaultStore, type FaultStore } from './store.js';
 

@@ -1,6 +1,6 @@
 import mqtt from 'mqtt';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { eventTopic, statusTopic } from '@spectrum-grocers/shared';
+import { eventTopic, statusTopic } from '@spectrum-grocers/contract';
 import { collect, waitUntil, type Collector } from '@spectrum-grocers/testkit';
 import { startFaultStore, type FaultStore } from './store.js';
 

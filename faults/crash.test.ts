@@ -1,6 +1,8 @@
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deriveEventId, eventTopic, loadProductCatalog, sleep, type ServiceName } from '@spectrum-grocers/shared';
+import { deriveEventId, eventTopic, type ServiceName } from '@spectrum-grocers/contract';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { loadProductCatalog } from '@spectrum-grocers/runtime';
 import { collect, waitUntil, type Collector } from '@spectrum-grocers/testkit';
 import { startFaultStore, type FaultStore } from './store.js';
 

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventTopic, sleep, type ServiceName } from '@spectrum-grocers/shared';
+import { eventTopic, type ServiceName } from '@spectrum-grocers/contract';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { collect, waitUntil, type Collector } from '@spectrum-grocers/testkit';
 import { startFaultStore, type FaultStore } from './store.js';
 

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventTopic, newPassword } from '@spectrum-grocers/shared';
+import { eventTopic } from '@spectrum-grocers/contract';
+import { newPassword } from '@spectrum-grocers/broker';
 import {
   collect,
   freePort,

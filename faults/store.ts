@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
+import { type ServiceName } from '@spectrum-grocers/contract';
 import {
   makeCredentials,
   mosquittoPasswordLine,
   newPassword,
   passwordVariable,
   type Account,
-  type ServiceName,
-} from '@spectrum-grocers/shared';
+} from '@spectrum-grocers/broker';
 import {
   repoPath,
   spawnService,

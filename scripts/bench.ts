@@ -7,7 +7,7 @@
  * Bounded: a fixed number of departures, every wait capped, everything stopped at the end.
  */
 import { readFileSync } from 'node:fs';
-import { eventTopic, SERVICES, type ServiceName } from '@spectrum-grocers/shared';
+import { eventTopic, SERVICES, type ServiceName } from '@spectrum-grocers/contract';
 import { collect, spawnService, startMosquitto, tempDir, waitUntil } from '@spectrum-grocers/testkit';
 
 const COUNT = Number(process.env.BENCH_COUNT ?? 20_000);

@@ -1,6 +1,7 @@
 import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connectBus, eventTopic, loadConfig } from '@spectrum-grocers/shared';
+import { eventTopic } from '@spectrum-grocers/contract';
+import { connectBus, loadConfig } from '@spectrum-grocers/runtime';
 import { collect, quietLogger, type Collector } from '@spectrum-grocers/testkit';
 import { createAuthorizer } from './auth.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker.js';

@@ -1,16 +1,8 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { AedesOptions, AuthenticateError, Client } from 'aedes';
-import {
-  accessRules,
-  clientIdOwner,
-  filterAllowed,
-  OBSERVER,
-  toAppError,
-  topicMatches,
-  type AccessRules,
-  type Logger,
-  type TopicRoot,
-} from '@spectrum-grocers/shared';
+import { OBSERVER, toAppError, type TopicRoot } from '@spectrum-grocers/contract';
+import { type Logger } from '@spectrum-grocers/runtime';
+import { accessRules, clientIdOwner, filterAllowed, topicMatches, type AccessRules } from '@spectrum-grocers/broker';
 
 /** username → password of the accounts the embedded broker accepts. */
 export type Credentials = Readonly<Record<string, string>>;

@@ -1,7 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
-import { eventTopic } from '@spectrum-grocers/shared';
+import { eventTopic } from '@spectrum-grocers/contract';
 import { collect, quietLogger, type Collector } from '@spectrum-grocers/testkit';
 import { createAuthorizer } from './auth.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker.js';

@@ -1,7 +1,8 @@
 import type { EventEmitter } from 'node:events';
 import { createServer } from 'node:net';
 import { Aedes, type AedesOptions, type AuthenticateError, type Client } from 'aedes';
-import { AppError, toAppError, type Logger } from '@spectrum-grocers/shared';
+import { AppError, toAppError } from '@spectrum-grocers/contract';
+import { type Logger } from '@spectrum-grocers/runtime';
 import type { Authorizer } from './auth.js';
 import { watchPacketSizes } from './frames.js';
 import { createAdmission, DEFAULT_LIMITS, type Admission, type BrokerLimits } from './limits.js';

@@ -1,7 +1,8 @@
 import { connect as connectTcp, type Socket } from 'node:net';
 import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
-import { clientIdOwner, eventTopic } from '@spectrum-grocers/shared';
+import { eventTopic } from '@spectrum-grocers/contract';
+import { clientIdOwner } from '@spectrum-grocers/broker';
 import { collect, quietLogger, waitUntil } from '@spectrum-grocers/testkit';
 import { createAuthorizer } from './auth.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker.js';

@@ -2,21 +2,18 @@ import { randomBytes } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { SERVICES } from '@spectrum-grocers/contract';
 import {
-  ACCOUNTS,
-  clientIdOwner,
   createLogger,
   envPositiveInt,
   LAUNCHER_LOCK,
   loadConfig,
   lockDataDir,
-  passwordVariable,
   runMain,
-  SERVICES,
   SESSION_FILE,
   untilSignal,
-  type Account,
-} from '@spectrum-grocers/shared';
+} from '@spectrum-grocers/runtime';
+import { ACCOUNTS, clientIdOwner, passwordVariable, type Account } from '@spectrum-grocers/broker';
 import { createAuthorizer } from './auth.js';
 import { DEFAULT_LIMITS } from './limits.js';
 import { DEFAULT_MAX_PACKET_BYTES, startEmbeddedBroker, type EmbeddedBroker } from './broker.js';

@@ -1,4 +1,4 @@
-import type { Logger } from '@spectrum-grocers/shared';
+import { type Logger } from '@spectrum-grocers/runtime';
 
 /** The slice of aedes' persistence whose outgoing queues are bounded here. */
 export interface OutgoingQueues {

@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { backoffDelay, serviceVariable, type Logger } from '@spectrum-grocers/shared';
+import { serviceVariable } from '@spectrum-grocers/contract';
+import { backoffDelay, type Logger } from '@spectrum-grocers/runtime';
 
 const COLORS = [36, 33, 35, 32, 34, 96];
 

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { SERVICES, serviceVariable } from '@spectrum-grocers/shared';
+import { SERVICES, serviceVariable } from '@spectrum-grocers/contract';
 import { repoPath } from './paths.js';
 import { freePort, waitUntil } from './ports.js';
 import { httpPortFromLog } from './services.js';

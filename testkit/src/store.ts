@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLogger, openDatabase, type Db, type Logger } from '@spectrum-grocers/shared';
+import { createLogger, openDatabase, type Db, type Logger } from '@spectrum-grocers/runtime';
 
 /** A logger that says nothing (set TEST_LOG_LEVEL=debug to see it). */
 export function quietLogger(service = 'test'): Logger {

@@ -1,12 +1,13 @@
 import {
-  EVENT_NAMES,
   idFromBytes,
-  parseEvent,
-  type Db,
-  type EventName,
+  parseMessage,
+  schemas,
+  type EventMessage,
   type ProductCatalog,
-  type TopicRoot,
-} from '@spectrum-grocers/shared';
+  type TopicKind,
+} from '@spectrum-grocers/contract';
+import { createShelves, STOCK_SCHEMA, type StockRow } from '@spectrum-grocers/inventory-intel/stock';
+import type { Db } from '@spectrum-grocers/runtime';
 import { createTracer, safeJson, type TraceNode } from './trace.js';
 
 /**
@@ -29,33 +30,10 @@ CREATE TABLE IF NOT EXISTS event_log (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS event_log_by_cause ON event_log (causation_id) WHERE causation_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS event_log_by_kind ON event_log (event, received_at);
+${STOCK_SCHEMA}`;
 
-CREATE TABLE IF NOT EXISTS stock (
-  product_id INTEGER PRIMARY KEY,
-  name       TEXT NOT NULL,
-  quantity   INTEGER NOT NULL,
-  threshold  INTEGER NOT NULL
-);
-`;
-
-/** What one message on the store's topics is, to the control room. */
-export type Kind =
-  | { kind: 'event'; event: EventName }
-  | { kind: 'status'; service: string }
-  | { kind: 'dead-letter'; service: string }
-  | { kind: 'other' };
-
-export function classify(root: TopicRoot, topic: string): Kind {
-  const prefix = `${root.chain}/${root.store}/`;
-  if (!topic.startsWith(prefix)) return { kind: 'other' };
-  const rest = topic.slice(prefix.length).split('/');
-  if (rest.length === 1 && (EVENT_NAMES as string[]).includes(rest[0]!)) {
-    return { kind: 'event', event: rest[0] as EventName };
-  }
-  if (rest.length === 2 && rest[0] === 'status') return { kind: 'status', service: rest[1]! };
-  if (rest.length === 2 && rest[0] === 'dead-letter') return { kind: 'dead-letter', service: rest[1]! };
-  return { kind: 'other' };
-}
+/** What the ledger keeps: business events and dead letters (statuses live in memory). */
+export type Recorded = Extract<TopicKind, { kind: 'event' | 'dead-letter' }>;
 
 export interface StoredEvent {
   event_id: string;
@@ -68,20 +46,13 @@ export interface StoredEvent {
   payload: string;
 }
 
-export interface StockRow {
-  product_id: number;
-  name: string;
-  quantity: number;
-  threshold: number;
-}
-
 export interface Ledger {
   /**
    * Keep one business event or dead letter (once per kind and event_id) and follow the stock. Returns
    * whether it was new. Never throws on bad input: an event that fails its schema is kept as
    * received, marked invalid.
    */
-  record(kind: Exclude<Kind, { kind: 'status' | 'other' }>, topic: string, bytes: Buffer): boolean;
+  record(kind: Recorded, topic: string, bytes: Buffer): boolean;
   stock(): StockRow[];
   recentPayments(limit: number): unknown[];
   deadLetters(): { total: number; byService: Record<string, number> };
@@ -93,6 +64,23 @@ export interface Ledger {
   /** The causal chain of one event: from its first cause down to everything it caused. */
   trace(event: string, eventId: string): TraceNode | undefined;
 }
+
+/** What caused an event: its causation_id, or the departure an original publisher's payment-due names. */
+function causeOf(message: EventMessage): string | null {
+  switch (message.event) {
+    case 'payment-due':
+      return message.payload.causation_id ?? message.payload.departure_event_id ?? null;
+    case 'restock-alert':
+    case 'display-welcome':
+      return message.payload.causation_id ?? null;
+    case 'customer-arrival':
+    case 'customer-departure':
+      return null; // a scan starts its chain
+  }
+}
+
+/** What the ledger needs of a dead letter, read leniently: a letter from another publisher may lack the rest. */
+const DeadLetterHead = schemas.DeadLetter.pick({ event_id: true, timestamp: true }).partial();
 
 /** How much of an oversized message is kept (it is kept, marked invalid, not parsed). */
 const KEPT_OF_OVERSIZED = 16 * 1024;
@@ -110,62 +98,61 @@ function migrateFromEventsTable(db: Db): void {
 /** The control room's SQLite store: every event of the store with its cause, and the stock it implies. */
 export function createLedger(db: Db, catalog: ProductCatalog, maxPayloadBytes = 256 * 1024): Ledger {
   migrateFromEventsTable(db);
-  const seed = db.prepare('INSERT OR IGNORE INTO stock (product_id, name, quantity, threshold) VALUES (?, ?, ?, ?)');
-  db.transaction(() => {
-    for (const p of catalog.products) seed.run(p.id, p.name, p.starting_stock, p.restock_threshold);
-  })();
+  // The stock as the events say, by inventory-intel's own rules.
+  const shelves = createShelves(db);
+  shelves.seed(catalog);
   const insert = db.prepare(
     `INSERT OR IGNORE INTO event_log (event_id, event, topic, causation_id, valid, timestamp, received_at, payload)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
   );
-  const take = db.prepare('UPDATE stock SET quantity = max(0, quantity - ?) WHERE product_id = ?');
-  const setLevel = db.prepare('UPDATE stock SET quantity = ? WHERE product_id = ?');
   const byId = db.prepare<[string], StoredEvent>('SELECT * FROM event_log WHERE event_id = ? ORDER BY event');
   const byKey = db.prepare<[string, string], StoredEvent>('SELECT * FROM event_log WHERE event_id = ? AND event = ?');
   const trace = createTracer(db, { byId: (id) => byId.all(id), byKey: (id, event) => byKey.get(id, event) });
 
+  /** Keep the stock the events imply: each kind of event, one rule. */
+  function follow(message: EventMessage): void {
+    switch (message.event) {
+      case 'customer-departure':
+        // Products the catalog does not know are not on the shelves: nothing to take.
+        shelves.take(message.payload.product_ids);
+        return;
+      case 'restock-alert':
+        // inventory-intel's own count, the authority on its shelves.
+        shelves.set(message.payload.item_id, message.payload.quantity);
+        return;
+      case 'customer-arrival':
+      case 'payment-due':
+      case 'display-welcome':
+        return;
+    }
+  }
+
   // Counted once, then kept up to date: the dashboard asks every second.
   let events = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM event_log').get()!.n;
-  const record = db.transaction(
-    (kind: Exclude<Kind, { kind: 'status' | 'other' }>, topic: string, bytes: Buffer): boolean => {
-      const text = bytes.toString('utf8');
-      const at = new Date().toISOString();
-      if (kind.kind === 'dead-letter') {
-        const letter = safeJson(text) as { event_id?: unknown; timestamp?: unknown } | undefined;
-        const id = typeof letter?.event_id === 'string' ? letter.event_id : idFromBytes(bytes);
-        const ts = typeof letter?.timestamp === 'string' ? letter.timestamp : null;
-        return insert.run(id, 'dead-letter', topic, null, 1, ts, at, text).changes === 1;
-      }
-      if (bytes.length > maxPayloadBytes) {
-        const kept = bytes.subarray(0, KEPT_OF_OVERSIZED).toString('utf8');
-        return insert.run(idFromBytes(bytes), kind.event, topic, null, 0, null, at, kept).changes === 1;
-      }
-      const parsed = parseEvent(kind.event, bytes);
-      if (!parsed.ok) {
-        return insert.run(idFromBytes(bytes), kind.event, topic, null, 0, null, at, text).changes === 1;
-      }
-      const e = parsed.value as {
-        event_id: string;
-        timestamp: string;
-        causation_id?: string;
-        departure_event_id?: string;
-      };
-      // An original publisher's payment-due names its departure but has no causation_id.
-      const cause = e.causation_id ?? e.departure_event_id ?? null;
-      if (insert.run(e.event_id, kind.event, topic, cause, 1, e.timestamp, at, text).changes === 0) return false;
-      if (kind.event === 'customer-departure') {
-        const counts = new Map<number, number>();
-        for (const id of (parsed.value as { product_ids: number[] }).product_ids)
-          counts.set(id, (counts.get(id) ?? 0) + 1);
-        for (const [id, n] of counts) take.run(n, id);
-      } else if (kind.event === 'restock-alert') {
-        // inventory-intel's own count, the authority on its shelves.
-        const a = parsed.value as { item_id: number; quantity: number };
-        setLevel.run(a.quantity, a.item_id);
-      }
-      return true;
-    },
-  );
+  const record = db.transaction((kind: Recorded, topic: string, bytes: Buffer): boolean => {
+    const text = bytes.toString('utf8');
+    const at = new Date().toISOString();
+    if (kind.kind === 'dead-letter') {
+      const letter = DeadLetterHead.safeParse(safeJson(text)).data;
+      const id = letter?.event_id ?? idFromBytes(bytes);
+      const ts = letter?.timestamp ?? null;
+      return insert.run(id, 'dead-letter', topic, null, 1, ts, at, text).changes === 1;
+    }
+    if (bytes.length > maxPayloadBytes) {
+      const kept = bytes.subarray(0, KEPT_OF_OVERSIZED).toString('utf8');
+      return insert.run(idFromBytes(bytes), kind.event, topic, null, 0, null, at, kept).changes === 1;
+    }
+    const parsed = parseMessage(kind.event, bytes);
+    if (!parsed.ok) {
+      return insert.run(idFromBytes(bytes), kind.event, topic, null, 0, null, at, text).changes === 1;
+    }
+    const message = parsed.value;
+    const e = message.payload;
+    if (insert.run(e.event_id, kind.event, topic, causeOf(message), 1, e.timestamp, at, text).changes === 0)
+      return false;
+    follow(message);
+    return true;
+  });
 
   return {
     record(kind, topic, bytes) {
@@ -173,8 +160,7 @@ export function createLedger(db: Db, catalog: ProductCatalog, maxPayloadBytes = 
       if (added) events++;
       return added;
     },
-    stock: () =>
-      db.prepare<[], StockRow>('SELECT product_id, name, quantity, threshold FROM stock ORDER BY product_id').all(),
+    stock: () => shelves.read(),
     recentPayments: (limit) =>
       db
         .prepare<[number], { payload: string }>(

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { eventTopic, loadProductCatalog, type EventName, type Route } from '@spectrum-grocers/shared';
+import { eventTopic, type EventName } from '@spectrum-grocers/contract';
+import { loadProductCatalog, type Route } from '@spectrum-grocers/runtime';
 import { tempDatabase } from '@spectrum-grocers/testkit';
 import { createLedger, SCHEMA } from './ledger.js';
 import { causesOf, createTraceRoute, effectsOf } from './trace.js';

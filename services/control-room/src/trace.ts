@@ -4,10 +4,9 @@ import {
   publicationsOf,
   schemas,
   subscriptionsOf,
-  type Db,
   type EventName,
-  type Route,
-} from '@spectrum-grocers/shared';
+} from '@spectrum-grocers/contract';
+import { type Db, type Route } from '@spectrum-grocers/runtime';
 import type { Ledger, StoredEvent } from './ledger.js';
 
 export interface TraceNode {

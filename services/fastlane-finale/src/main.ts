@@ -1,24 +1,11 @@
-import { loadProductCatalog, runConsumer, runMain } from '@spectrum-grocers/shared';
+import { loadProductCatalog, runService } from '@spectrum-grocers/runtime';
 import { createDepartureHandler, SCHEMA } from './handlers/customer-departure.js';
 
-const SERVICE = 'fastlane-finale';
-
-runMain(SERVICE, (onStopping) =>
-  runConsumer(
-    {
-      service: SERVICE,
-      defaultHttpPort: 8085,
-      schema: SCHEMA,
-      routes: ({ db, config, log }) => ({
-        'customer-departure': createDepartureHandler({
-          db,
-          catalog: loadProductCatalog(),
-          clock: () => new Date(),
-          topics: config.topics,
-          log,
-        }),
-      }),
-    },
-    onStopping,
-  ),
-);
+runService({
+  service: 'fastlane-finale',
+  schema: SCHEMA,
+  publishes: ['payment-due'],
+  consumes: ({ db, log }) => ({
+    'customer-departure': createDepartureHandler({ db, catalog: loadProductCatalog(), clock: () => new Date(), log }),
+  }),
+});

@@ -1,11 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
-  createScanRoute,
+  gateService,
   loadConfig,
   loadProductCatalog,
   startService,
   type RunningService,
-} from '@spectrum-grocers/shared';
+} from '@spectrum-grocers/runtime';
 import { quietLogger, startAedes, tempDir, type EmbeddedTestBroker } from '@spectrum-grocers/testkit';
 import { exitGate, exitGateEnv } from './exit-gate.js';
 
@@ -28,14 +28,9 @@ describe('gateexit-guardian: POST /scans', () => {
   beforeEach(async () => {
     broker = await startAedes();
     data = tempDir();
-    const config = loadConfig(gate.service, { env: env(data.path, broker.url), defaultHttpPort: 0, dotenv: false });
-    const log = quietLogger();
-    // As runGate wires it.
-    service = await startService(config, log, {
-      httpRoutes: ({ outbox }) => ({
-        'POST /scans': createScanRoute({ outbox, topics: config.topics }, gate.event, log, { refuse: gate.refuse }),
-      }),
-    });
+    const config = loadConfig(gate.service, { options: gate.env, env: env(data.path, broker.url), dotenv: false });
+    // As runService starts it, less the simulated sensor (started only by runService).
+    service = await startService(gateService(gate), config, quietLogger());
     await service.bus.ready;
   });
   afterEach(async () => {
@@ -55,7 +50,8 @@ describe('gateexit-guardian: POST /scans', () => {
     const res = await post({ customer_id: 2, product_ids: [1, 101, 7, 5000, 101] });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: string }).error).toMatch(/not in the product catalog: 101, 5000$/);
-    expect(service.outbox.pendingCount()).toBe(0);
+    const health = (await (await fetch(`http://127.0.0.1:${service.http.port}/healthz`)).json()) as object;
+    expect(health).toMatchObject({ outboxPending: 0 });
   });
 
   it('takes a bag of catalog products', async () => {
@@ -69,7 +65,6 @@ describe('gateexit-guardian: configuration', () => {
     loadConfig(gate.service, {
       options: exitGateEnv(catalog),
       env: env('/tmp/unused', 'mqtt://127.0.0.1:1', extra),
-      defaultHttpPort: 0,
       dotenv: false,
     });
 

@@ -1,4 +1,5 @@
-import { envPositiveInt, GateEnv, type GateSpec, type ProductCatalog } from '@spectrum-grocers/shared';
+import { type ProductCatalog } from '@spectrum-grocers/contract';
+import { envPositiveInt, GateEnv, type GateSpec } from '@spectrum-grocers/runtime';
 import { contiguousProductIds, refuseUnknownProducts } from './handlers/basket.js';
 import { simulatedDeparture } from './handlers/departure.js';
 
@@ -19,12 +20,13 @@ export function exitGateEnv(catalog: ProductCatalog) {
 }
 
 /** The exit gate: a departure per scanned bag, refused when the bag holds a product the catalog does not have. */
-export function exitGate(catalog: ProductCatalog): GateSpec<'customer-departure', ReturnType<typeof exitGateEnv>> {
+export function exitGate(
+  catalog: ProductCatalog,
+): GateSpec<'gateexit-guardian', 'customer-departure', ReturnType<typeof exitGateEnv>> {
   return {
     service: 'gateexit-guardian',
     event: 'customer-departure',
     env: exitGateEnv(catalog),
-    defaultHttpPort: 8082,
     refuse: refuseUnknownProducts(catalog),
     generate: (now, o) =>
       simulatedDeparture(now, Math.random, {

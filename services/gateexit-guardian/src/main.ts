@@ -1,4 +1,4 @@
-import { loadProductCatalog, runGate, runMain } from '@spectrum-grocers/shared';
+import { gateService, loadProductCatalog, runService } from '@spectrum-grocers/runtime';
 import { exitGate } from './exit-gate.js';
 
-runMain('gateexit-guardian', (onStopping) => runGate(exitGate(loadProductCatalog()), onStopping));
+runService(gateService(exitGate(loadProductCatalog())));

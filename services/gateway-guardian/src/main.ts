@@ -1,17 +1,11 @@
-import { GateEnv, runGate, runMain } from '@spectrum-grocers/shared';
+import { gateService, GateEnv, runService } from '@spectrum-grocers/runtime';
 import { simulatedArrival } from './handlers/arrival.js';
 
-const SERVICE = 'gateway-guardian';
-
-runMain(SERVICE, (onStopping) =>
-  runGate(
-    {
-      service: SERVICE,
-      event: 'customer-arrival',
-      env: GateEnv,
-      defaultHttpPort: 8081,
-      generate: (now, o) => simulatedArrival(now, Math.random, o.CUSTOMER_ID_MAX),
-    },
-    onStopping,
-  ),
+runService(
+  gateService({
+    service: 'gateway-guardian',
+    event: 'customer-arrival',
+    env: GateEnv,
+    generate: (now, o) => simulatedArrival(now, Math.random, o.CUSTOMER_ID_MAX),
+  }),
 );

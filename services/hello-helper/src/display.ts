@@ -1,13 +1,5 @@
-import {
-  createSseHub,
-  eventTopic,
-  schemas,
-  textRoute,
-  type Route,
-  type RunningService,
-  type SseHub,
-  type WireEvent,
-} from '@spectrum-grocers/shared';
+import { eventTopic, schemas, type WireEvent } from '@spectrum-grocers/contract';
+import { createSseHub, textRoute, type Route, type ServiceContext, type SseHub } from '@spectrum-grocers/runtime';
 
 type Welcome = WireEvent<'display-welcome'>;
 
@@ -19,7 +11,7 @@ export interface Display {
   readonly hub: SseHub;
   readonly routes: Record<string, Route>;
   /** Feed it from the running service: published welcomes and the broker connection. */
-  attach(service: RunningService): void;
+  attach(service: Pick<ServiceContext, 'bus' | 'outbox'>): void;
 }
 
 export function createDisplay(): Display {
@@ -50,21 +42,16 @@ export function createDisplay(): Display {
       'GET /display.css': textRoute(DISPLAY_STYLE, 'css'),
       'GET /display.js': textRoute(DISPLAY_SCRIPT, 'js'),
     },
-    attach(service) {
-      const topic = eventTopic(service.bus.config.topics, 'display-welcome');
+    attach({ bus, outbox }) {
+      const topic = eventTopic(bus.config.topics, 'display-welcome');
       // The last greeting the store published before this start, so a restarted screen is not blank.
-      const last = service.db
-        .prepare<[string], { payload: string }>(
-          'SELECT payload FROM outbox WHERE topic = ? AND sent_at IS NOT NULL ORDER BY seq DESC LIMIT 1',
-        )
-        .get(topic);
-      if (last) show(last.payload);
-      service.outbox.onPublished((t, payload) => {
+      const last = outbox.lastPublished('display-welcome');
+      if (last !== undefined) show(last);
+      outbox.onPublished((t, payload) => {
         if (t === topic) show(payload);
       });
-      setBroker(service.bus.isConnected());
-      service.bus.client.on('connect', () => setBroker(true));
-      service.bus.client.on('close', () => setBroker(false));
+      setBroker(bus.isConnected());
+      bus.onConnection(setBroker);
     },
   };
 }

@@ -1,30 +1,19 @@
-import { runConsumer, runMain } from '@spectrum-grocers/shared';
+import { runService } from '@spectrum-grocers/runtime';
 import { createDisplay } from './display.js';
 import { createArrivalHandler, SCHEMA, seedCustomers } from './handlers/customer-arrival.js';
 
-const SERVICE = 'hello-helper';
+// The entrance display: GET / (the page) and GET /events (its live feed).
+const display = createDisplay();
 
-runMain(SERVICE, (onStopping) => {
-  // The entrance display: GET / (the page) and GET /events (its live feed).
-  const display = createDisplay();
-  return runConsumer(
-    {
-      service: SERVICE,
-      defaultHttpPort: 8083,
-      schema: SCHEMA,
-      routes: ({ db, config, log }) => {
-        seedCustomers(db);
-        return {
-          'customer-arrival': createArrivalHandler({ db, clock: () => new Date(), topics: config.topics, log }),
-        };
-      },
-      httpRoutes: () => display.routes,
-      httpStreams: { '/events': display.hub.route },
-      started: (service) => display.attach(service),
-    },
-    () => {
-      display.hub.close();
-      onStopping();
-    },
-  );
+runService({
+  service: 'hello-helper',
+  schema: SCHEMA,
+  publishes: ['display-welcome'],
+  consumes: ({ db, log }) => {
+    seedCustomers(db);
+    return { 'customer-arrival': createArrivalHandler({ db, clock: () => new Date(), log }) };
+  },
+  http: () => ({ routes: display.routes, streams: { '/events': display.hub.route } }),
+  started: (ctx) => display.attach(ctx),
+  stopping: () => display.hub.close(),
 });

@@ -1,22 +1,18 @@
-import { loadProductCatalog, runConsumer, runMain } from '@spectrum-grocers/shared';
-import { createDepartureHandler, readStock, SCHEMA, seedStock } from './handlers/customer-departure.js';
+import { runService, loadProductCatalog } from '@spectrum-grocers/runtime';
+import { createDepartureHandler } from './handlers/customer-departure.js';
+import { createShelves, STOCK_SCHEMA } from './stock.js';
 
-const SERVICE = 'inventory-intel';
-
-runMain(SERVICE, (onStopping) =>
-  runConsumer(
-    {
-      service: SERVICE,
-      defaultHttpPort: 8084,
-      schema: SCHEMA,
-      routes: ({ db, config, log }) => {
-        seedStock(db, loadProductCatalog());
-        return {
-          'customer-departure': createDepartureHandler({ db, clock: () => new Date(), topics: config.topics, log }),
-        };
-      },
-      httpRoutes: (db) => ({ 'GET /stock': () => ({ status: 200, body: readStock(db) }) }),
-    },
-    onStopping,
-  ),
-);
+runService({
+  service: 'inventory-intel',
+  schema: STOCK_SCHEMA,
+  publishes: ['restock-alert'],
+  consumes: ({ db, log }) => {
+    const shelves = createShelves(db);
+    shelves.seed(loadProductCatalog());
+    return { 'customer-departure': createDepartureHandler({ shelves, clock: () => new Date(), log }) };
+  },
+  http: ({ db }) => {
+    const shelves = createShelves(db);
+    return { routes: { 'GET /stock': () => ({ status: 200, body: shelves.read() }) } };
+  },
+});

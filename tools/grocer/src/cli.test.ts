@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deriveEventId, eventTopic } from '@spectrum-grocers/shared';
+import { deriveEventId, eventTopic } from '@spectrum-grocers/contract';
 import {
   collect,
   skipWithoutMosquitto,

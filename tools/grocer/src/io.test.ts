@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SESSION_FILE } from '@spectrum-grocers/shared';
+import { SESSION_FILE } from '@spectrum-grocers/runtime/session';
 import { freePort, launchTestStore, tempDir, waitUntil } from '@spectrum-grocers/testkit';
 import { settings, type Io } from './io.js';
 

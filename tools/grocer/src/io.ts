@@ -1,7 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseEnv } from 'dotenv';
 import mqtt, { type MqttClient } from 'mqtt';
-import { passwordVariable, readSessionFile, type Account, type TopicRoot } from '@spectrum-grocers/shared';
+import { type TopicRoot } from '@spectrum-grocers/contract';
+import { readSessionFile } from '@spectrum-grocers/runtime/session';
+import { passwordVariable, type Account } from '@spectrum-grocers/broker';
 
 export interface Output {
   write(text: string): unknown;

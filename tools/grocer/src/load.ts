@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { eventTopic, newEventId, type EventName } from '@spectrum-grocers/shared';
+import { eventTopic, newEventId, type EventName } from '@spectrum-grocers/contract';
 import { CommandError, CONNECTION_OPTIONS, connect, painter, settings, UsageError, type Io } from './io.js';
 
 export const LOAD_HELP = `Usage: grocer load <departures|arrivals> --rate R --count N [options]

@@ -1,12 +1,5 @@
-import {
-  EVENT_NAMES,
-  EVENTS,
-  eventTopic,
-  newEventId,
-  validateEvent,
-  type Account,
-  type EventName,
-} from '@spectrum-grocers/shared';
+import { EVENT_NAMES, EVENTS, eventTopic, newEventId, validateEvent, type EventName } from '@spectrum-grocers/contract';
+import { type Account } from '@spectrum-grocers/broker';
 import { CommandError, CONNECTION_OPTIONS, connect, settings, UsageError, type Io } from './io.js';
 
 export const PUBLISH_HELP = `Usage: grocer publish <event> --field value... [options]

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { EVENT_NAMES, parseEvent, type EventName } from '@spectrum-grocers/shared';
+import { EVENT_NAMES, parseEvent, type EventName } from '@spectrum-grocers/contract';
 import { CONNECTION_OPTIONS, connect, painter, settings, UsageError, type Io } from './io.js';
 
 export const TAIL_HELP = `Usage: grocer tail [pattern] [options]

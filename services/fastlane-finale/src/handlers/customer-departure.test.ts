@@ -1,10 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AppError, loadProductCatalog, type Event } from '@spectrum-grocers/shared';
+import { AppError, type Event } from '@spectrum-grocers/contract';
+import { loadProductCatalog } from '@spectrum-grocers/runtime';
 import { quietLogger, tempDatabase } from '@spectrum-grocers/testkit';
 import { createDepartureHandler, paymentIdFor, priceBasket, SCHEMA } from './customer-departure.js';
 
 const catalog = loadProductCatalog();
-const topics = { chain: 'spectrum-grocers', store: 'test-store' };
 const now = new Date('2026-11-22T10:00:00Z');
 
 function departure(product_ids: number[], event_id = 'dep-1'): Event<'customer-departure'> {
@@ -16,7 +16,7 @@ describe('fastlane-finale: customer-departure', () => {
   let handle: ReturnType<typeof createDepartureHandler>;
   beforeEach(() => {
     store = tempDatabase('fastlane-finale', SCHEMA);
-    handle = createDepartureHandler({ db: store.db, catalog, clock: () => now, topics, log: quietLogger() });
+    handle = createDepartureHandler({ db: store.db, catalog, clock: () => now, log: quietLogger() });
   });
   afterEach(() => store.close());
 
@@ -37,7 +37,7 @@ describe('fastlane-finale: customer-departure', () => {
     const [out, ...rest] = handle(departure([1, 16, 1]));
     expect(rest).toHaveLength(0);
     const cents = priceBasket([1, 16, 1], catalog);
-    expect(out!.topic).toBe('spectrum-grocers/test-store/payment-due');
+    expect(out!.event).toBe('payment-due');
     expect(out!.payload).toEqual({
       event_id: paymentIdFor('dep-1'),
       departure_event_id: 'dep-1',

@@ -1,16 +1,5 @@
-import {
-  AppError,
-  deriveEventId,
-  eventTopic,
-  type Db,
-  type Event,
-  type EventHandler,
-  type Logger,
-  type Outgoing,
-  type ProductCatalog,
-  type TopicRoot,
-  type WireEvent,
-} from '@spectrum-grocers/shared';
+import { AppError, deriveEventId, type Event, type ProductCatalog, type WireEvent } from '@spectrum-grocers/contract';
+import type { Db, EventHandler, Logger } from '@spectrum-grocers/runtime';
 
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS bills (
@@ -47,16 +36,20 @@ export interface Deps {
   db: Db;
   catalog: ProductCatalog;
   clock: () => Date;
-  topics: TopicRoot;
   log: Logger;
 }
 
 /** Price a departure, record the bill, and say what the customer owes. */
-export function createDepartureHandler({ db, catalog, clock, topics, log }: Deps): EventHandler<'customer-departure'> {
+export function createDepartureHandler({
+  db,
+  catalog,
+  clock,
+  log,
+}: Deps): EventHandler<'customer-departure', 'payment-due'> {
   const insertBill = db.prepare(
     'INSERT INTO bills (payment_event_id, departure_event_id, customer_id, amount_cents, item_count, created_at) VALUES (?, ?, ?, ?, ?, ?)',
   );
-  return (departure: Event<'customer-departure'>): Outgoing[] => {
+  return (departure: Event<'customer-departure'>) => {
     const cents = priceBasket(departure.product_ids, catalog);
     const payment: WireEvent<'payment-due'> & { event_id: string } = {
       event_id: paymentIdFor(departure.event_id),
@@ -79,6 +72,6 @@ export function createDepartureHandler({ db, catalog, clock, topics, log }: Deps
       { customerId: departure.customer_id, amountCents: cents },
       `Payment due for customer ${departure.customer_id}: $${(cents / 100).toFixed(2)}`,
     );
-    return [{ topic: eventTopic(topics, 'payment-due'), eventId: payment.event_id, payload: payment }];
+    return [{ event: 'payment-due', payload: payment }];
   };
 }

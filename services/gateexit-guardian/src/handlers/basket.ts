@@ -1,4 +1,4 @@
-import type { Event, ProductCatalog } from '@spectrum-grocers/shared';
+import { type Event, type ProductCatalog } from '@spectrum-grocers/contract';
 
 /** The ids in `productIds` the catalog does not have, each once, in the order they first appear. */
 export function unknownProducts(catalog: ProductCatalog, productIds: readonly number[]): number[] {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseEvent } from '@spectrum-grocers/shared';
+import { parseEvent } from '@spectrum-grocers/contract';
 import { simulatedDeparture } from './departure.js';
 
 /** A repeatable random source: the same sequence of numbers in [0, 1) every run. */

@@ -1,4 +1,5 @@
-import { randomInt, type WireEvent } from '@spectrum-grocers/shared';
+import { type WireEvent } from '@spectrum-grocers/contract';
+import { randomInt } from '@spectrum-grocers/runtime';
 
 export interface BasketShape {
   maxCustomerId: number;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseEvent } from '@spectrum-grocers/shared';
+import { parseEvent } from '@spectrum-grocers/contract';
 import { simulatedArrival } from './arrival.js';
 
 describe('gateway-guardian: simulated arrival', () => {

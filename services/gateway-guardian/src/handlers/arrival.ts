@@ -1,4 +1,5 @@
-import { randomInt, type WireEvent } from '@spectrum-grocers/shared';
+import { type WireEvent } from '@spectrum-grocers/contract';
+import { randomInt } from '@spectrum-grocers/runtime';
 
 /** A simulated card scan at the entrance: a random customer 1..maxCustomerId, as in the original. */
 export function simulatedArrival(

@@ -1,9 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { deriveEventId } from '@spectrum-grocers/shared';
+import { deriveEventId } from '@spectrum-grocers/contract';
 import { quietLogger, tempDatabase } from '@spectrum-grocers/testkit';
 import { createArrivalHandler, GENERIC_WELCOME, SCHEMA, seedCustomers } from './customer-arrival.js';
 
-const topics = { chain: 'spectrum-grocers', store: 'test-store' };
 const now = new Date('2026-11-22T10:00:00Z');
 
 describe('hello-helper: customer-arrival', () => {
@@ -12,13 +11,13 @@ describe('hello-helper: customer-arrival', () => {
   beforeEach(() => {
     store = tempDatabase('hello-helper', SCHEMA);
     seedCustomers(store.db);
-    handle = createArrivalHandler({ db: store.db, clock: () => now, topics, log: quietLogger() });
+    handle = createArrivalHandler({ db: store.db, clock: () => now, log: quietLogger() });
   });
   afterEach(() => store.close());
 
   it('welcomes a known customer by name on the display', () => {
     const [out] = handle({ event_id: 'a-1', timestamp: now.toISOString(), customer_id: 1 });
-    expect(out!.topic).toBe('spectrum-grocers/test-store/display-welcome');
+    expect(out!.event).toBe('display-welcome');
     expect(out!.payload).toEqual({
       event_id: deriveEventId('display-welcome', 'a-1'),
       causation_id: 'a-1',

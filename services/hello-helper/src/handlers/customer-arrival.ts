@@ -1,14 +1,5 @@
-import {
-  deriveEventId,
-  eventTopic,
-  type Db,
-  type Event,
-  type EventHandler,
-  type Logger,
-  type Outgoing,
-  type TopicRoot,
-  type WireEvent,
-} from '@spectrum-grocers/shared';
+import { deriveEventId, type Event } from '@spectrum-grocers/contract';
+import type { Db, EventHandler, Logger } from '@spectrum-grocers/runtime';
 
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS customers (
@@ -48,16 +39,15 @@ export function welcomeMessage(name: string | undefined): string {
 export interface Deps {
   db: Db;
   clock: () => Date;
-  topics: TopicRoot;
   log: Logger;
 }
 
 /** Look the customer up and put the greeting on the entrance display. */
-export function createArrivalHandler({ db, clock, topics, log }: Deps): EventHandler<'customer-arrival'> {
+export function createArrivalHandler({ db, clock, log }: Deps): EventHandler<'customer-arrival', 'display-welcome'> {
   const lookup = db.prepare<[number], { name: string }>('SELECT name FROM customers WHERE customer_id = ?');
-  return (arrival: Event<'customer-arrival'>): Outgoing[] => {
+  return (arrival: Event<'customer-arrival'>) => {
     const name = lookup.get(arrival.customer_id)?.name;
-    const welcome: WireEvent<'display-welcome'> = {
+    const welcome: Event<'display-welcome'> = {
       event_id: deriveEventId('display-welcome', arrival.event_id),
       causation_id: arrival.event_id,
       timestamp: clock().toISOString(),
@@ -66,6 +56,6 @@ export function createArrivalHandler({ db, clock, topics, log }: Deps): EventHan
       message: welcomeMessage(name),
     };
     log.info({ customerId: arrival.customer_id, known: name !== undefined }, welcome.message);
-    return [{ topic: eventTopic(topics, 'display-welcome'), eventId: welcome.event_id, payload: welcome }];
+    return [{ event: 'display-welcome', payload: welcome }];
   };
 }

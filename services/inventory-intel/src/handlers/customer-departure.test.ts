@@ -1,10 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loadProductCatalog, type Event } from '@spectrum-grocers/shared';
+import { type Event } from '@spectrum-grocers/contract';
+import { loadProductCatalog } from '@spectrum-grocers/runtime';
 import { quietLogger, tempDatabase } from '@spectrum-grocers/testkit';
-import { countItems, createDepartureHandler, SCHEMA, seedStock } from './customer-departure.js';
+import { countItems, createShelves, STOCK_SCHEMA } from '../stock.js';
+import { createDepartureHandler } from './customer-departure.js';
 
 const catalog = loadProductCatalog();
-const topics = { chain: 'spectrum-grocers', store: 'test-store' };
 const now = new Date('2026-11-22T10:00:00Z');
 let n = 0;
 const departure = (product_ids: number[]): Event<'customer-departure'> => ({
@@ -17,19 +18,21 @@ const departure = (product_ids: number[]): Event<'customer-departure'> => ({
 describe('inventory-intel: customer-departure', () => {
   let store: ReturnType<typeof tempDatabase>;
   let handle: ReturnType<typeof createDepartureHandler>;
+  let shelves: ReturnType<typeof createShelves>;
   const stockOf = (id: number) =>
     (store.db.prepare('SELECT quantity FROM stock WHERE product_id = ?').get(id) as { quantity: number }).quantity;
   beforeEach(() => {
-    store = tempDatabase('inventory-intel', SCHEMA);
-    seedStock(store.db, catalog);
-    handle = createDepartureHandler({ db: store.db, clock: () => now, topics, log: quietLogger() });
+    store = tempDatabase('inventory-intel', STOCK_SCHEMA);
+    shelves = createShelves(store.db);
+    shelves.seed(catalog);
+    handle = createDepartureHandler({ shelves, clock: () => now, log: quietLogger() });
   });
   afterEach(() => store.close());
 
   it('seeds stock from the catalog once, never resetting counts', () => {
     expect(stockOf(1)).toBe(catalog.get(1)!.starting_stock);
     handle(departure([1]));
-    seedStock(store.db, catalog);
+    shelves.seed(catalog);
     expect(stockOf(1)).toBe(catalog.get(1)!.starting_stock - 1);
   });
 
@@ -52,7 +55,7 @@ describe('inventory-intel: customer-departure', () => {
     const crossing = departure([7]);
     const [alert, ...rest] = handle(crossing);
     expect(rest).toEqual([]);
-    expect(alert!.topic).toBe('spectrum-grocers/test-store/restock-alert');
+    expect(alert!.event).toBe('restock-alert');
     expect(alert!.payload).toMatchObject({
       causation_id: crossing.event_id,
       item_id: 7,

@@ -1,0 +1,52 @@
+import type { TopicRoot } from './topics.js';
+
+/**
+ * The services of the topic catalog, each its own process and broker account. The order is the
+ * order of the broker's ACL and password files.
+ */
+export const SERVICES = [
+  'gateway-guardian',
+  'hello-helper',
+  'gateexit-guardian',
+  'inventory-intel',
+  'fastlane-finale',
+] as const;
+export type ServiceName = (typeof SERVICES)[number];
+
+/** The operator's dashboard: a process of the store that reads everything and publishes nothing. */
+export const CONTROL_ROOM = 'control-room';
+/** The read-everything account for people watching the store (`mosquitto_sub -u observer`). */
+export const OBSERVER = 'observer';
+/** Accounts that read the whole chain and publish nothing; the control room has its own, so no person watching can displace it. */
+export const WATCHERS = [CONTROL_ROOM, OBSERVER] as const;
+export type Watcher = (typeof WATCHERS)[number];
+
+/** Every process of a store: the services and the control room. */
+export const PROCESSES = [...SERVICES, CONTROL_ROOM] as const;
+export type ProcessName = (typeof PROCESSES)[number];
+
+/** Each process's HTTP port (`/healthz`, `/metrics`, its pages and routes) when HTTP_PORT is not set. */
+export const HTTP_PORTS: Readonly<Record<ProcessName, number>> = {
+  'gateway-guardian': 8081,
+  'gateexit-guardian': 8082,
+  'hello-helper': 8083,
+  'inventory-intel': 8084,
+  'fastlane-finale': 8085,
+  'control-room': 8086,
+};
+
+/** The chain and store of the original suite, what CHAIN and STORE default to. */
+export const DEFAULT_ROOT: TopicRoot = Object.freeze({ chain: 'spectrum-grocers', store: 'fresh-frontier' });
+
+/** The MQTT client id a process of `store` connects with unless MQTT_CLIENT_ID says otherwise. */
+export function defaultClientId(store: string, process: string): string {
+  return `${store}-${process}`;
+}
+
+/**
+ * A variable for one process (or account) only, as `pnpm start` and .env name them:
+ * `serviceVariable('hello-helper', 'HTTP_PORT')` is HELLO_HELPER_HTTP_PORT.
+ */
+export function serviceVariable(service: string, variable: string): string {
+  return `${service.toUpperCase().replaceAll('-', '_')}_${variable}`;
+}

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { SERVICES } from './services.js';
+import { deadLetterTopic, eventTopic, parseTopic, publicationsOf, statusTopic, subscriptionsOf } from './topics.js';
+
+const root = { chain: 'spectrum-grocers', store: 'fresh-frontier' };
+
+describe('topic catalog', () => {
+  it('builds the seed topics', () => {
+    expect(eventTopic(root, 'customer-arrival')).toBe('spectrum-grocers/fresh-frontier/customer-arrival');
+    expect(statusTopic(root, 'hello-helper')).toBe('spectrum-grocers/fresh-frontier/status/hello-helper');
+    expect(deadLetterTopic(root, 'hello-helper')).toBe('spectrum-grocers/fresh-frontier/dead-letter/hello-helper');
+  });
+
+  it('wires the five services as the seed does', () => {
+    expect(Object.fromEntries(SERVICES.map((s) => [s, [subscriptionsOf(s), publicationsOf(s)]]))).toEqual({
+      'gateway-guardian': [[], ['customer-arrival']],
+      'hello-helper': [['customer-arrival'], ['display-welcome']],
+      'gateexit-guardian': [[], ['customer-departure']],
+      'inventory-intel': [['customer-departure'], ['restock-alert']],
+      'fastlane-finale': [['customer-departure'], ['payment-due']],
+    });
+  });
+
+  const crTest = { chain: 'spectrum-grocers', store: 'cr-test' };
+  it('tells events, statuses and dead letters of a store apart, and nothing else (parseTopic)', () => {
+    expect(parseTopic(crTest, 'spectrum-grocers/cr-test/payment-due')).toEqual({ kind: 'event', event: 'payment-due' });
+    expect(parseTopic(crTest, 'spectrum-grocers/cr-test/status/hello-helper')).toEqual({
+      kind: 'status',
+      service: 'hello-helper',
+    });
+    expect(parseTopic(crTest, 'spectrum-grocers/cr-test/dead-letter/fastlane-finale')).toEqual({
+      kind: 'dead-letter',
+      service: 'fastlane-finale',
+    });
+    expect(parseTopic(crTest, 'spectrum-grocers/other-store/payment-due')).toEqual({ kind: 'other' });
+    expect(parseTopic(crTest, 'spectrum-grocers/cr-test/payment-due/extra')).toEqual({ kind: 'other' });
+  });
+
+  it('never takes a name of Object.prototype for an event', () => {
+    expect(parseTopic(crTest, 'spectrum-grocers/cr-test/__proto__')).toEqual({ kind: 'other' });
+    expect(parseTopic(crTest, 'spectrum-grocers/cr-test/constructor')).toEqual({ kind: 'other' });
+  });
+});

@@ -1,0 +1,128 @@
+import type { z } from 'zod';
+import { CustomerArrival, CustomerDeparture, DisplayWelcome, PaymentDue, RestockAlert } from './schemas.js';
+import type { ServiceName } from './services.js';
+
+/**
+ * The business events of the store: who publishes each, who consumes it, and its payload.
+ * Topic strings, the broker ACL and the README topic table all come from this one catalog.
+ */
+export const EVENTS = {
+  /** A loyalty card was scanned at the entrance. */
+  'customer-arrival': {
+    schema: CustomerArrival,
+    publisher: 'gateway-guardian',
+    subscribers: ['hello-helper'],
+    summary: 'A loyalty card was scanned at the entry gate',
+  },
+  /** A customer left through the exit gate with the scanned products in the bag. */
+  'customer-departure': {
+    schema: CustomerDeparture,
+    publisher: 'gateexit-guardian',
+    subscribers: ['inventory-intel', 'fastlane-finale'],
+    summary: 'A customer left; the exit gate scanned their card and every product in the bag',
+  },
+  /** The basket of one departure, priced: the customer owes this amount. */
+  'payment-due': {
+    schema: PaymentDue,
+    publisher: 'fastlane-finale',
+    subscribers: [],
+    summary: 'The priced basket of one departure; the customer owes this amount',
+  },
+  /** A product's stock fell below its restock threshold. */
+  'restock-alert': {
+    schema: RestockAlert,
+    publisher: 'inventory-intel',
+    subscribers: [],
+    summary: "A product's stock fell below its restock threshold",
+  },
+  /** What the entrance screen shows for one arrival. */
+  'display-welcome': {
+    schema: DisplayWelcome,
+    publisher: 'hello-helper',
+    subscribers: [],
+    summary: 'The greeting the entrance display shows for one arrival',
+  },
+} as const satisfies Record<
+  string,
+  { schema: z.ZodType; publisher: ServiceName; subscribers: readonly ServiceName[]; summary: string }
+>;
+
+export type EventName = keyof typeof EVENTS;
+export const EVENT_NAMES = Object.keys(EVENTS) as EventName[];
+
+/** A payload as it may arrive on the wire (our added fields optional). */
+export type WireEvent<E extends EventName> = z.output<(typeof EVENTS)[E]['schema']>;
+/** A payload after parsing: it always has an `event_id` (sent or derived). */
+export type Event<E extends EventName> = WireEvent<E> & { event_id: string };
+
+/** One event with its payload: what a handler returns, and what the runtime publishes on its topic. */
+export type EventMessage<E extends EventName = EventName> = {
+  [K in E]: { readonly event: K; readonly payload: Event<K> };
+}[E];
+
+/** The events the catalog says `S` publishes. */
+export type PublishedBy<S extends ServiceName> = {
+  [E in EventName]: (typeof EVENTS)[E]['publisher'] extends S ? E : never;
+}[EventName];
+
+/** The events the catalog says `S` consumes. */
+export type ConsumedBy<S extends ServiceName> = {
+  [E in EventName]: S extends (typeof EVENTS)[E]['subscribers'][number] ? E : never;
+}[EventName];
+
+/** Where a store's topics live: `{chain}/{store}/...`. */
+export interface TopicRoot {
+  readonly chain: string;
+  readonly store: string;
+}
+
+export function eventTopic(root: TopicRoot, event: EventName): string {
+  return `${root.chain}/${root.store}/${event}`;
+}
+
+/** Retained `online`/`offline` of one service; the offline one is also its last will. */
+export function statusTopic(root: TopicRoot, service: string): string {
+  return `${root.chain}/${root.store}/status/${service}`;
+}
+
+/** Every message a service refused, with the reason, the topic and the raw payload. */
+export function deadLetterTopic(root: TopicRoot, service: string): string {
+  return `${root.chain}/${root.store}/dead-letter/${service}`;
+}
+
+/** Every topic of one store, for a watcher: `{chain}/{store}/#`. */
+export function storeFilter(root: TopicRoot): string {
+  return `${root.chain}/${root.store}/#`;
+}
+
+/** Every topic of the chain, for the watcher accounts' ACL. */
+export function chainFilter(root: TopicRoot): string {
+  return `${root.chain}/#`;
+}
+
+/** What a topic of one store carries: the inverse of the topic builders above. */
+export type TopicKind =
+  | { kind: 'event'; event: EventName }
+  | { kind: 'status'; service: string }
+  | { kind: 'dead-letter'; service: string }
+  | { kind: 'other' };
+
+export function parseTopic(root: TopicRoot, topic: string): TopicKind {
+  const prefix = `${root.chain}/${root.store}/`;
+  if (!topic.startsWith(prefix)) return { kind: 'other' };
+  const rest = topic.slice(prefix.length).split('/');
+  if (rest.length === 1 && Object.hasOwn(EVENTS, rest[0]!)) return { kind: 'event', event: rest[0] as EventName };
+  if (rest.length === 2 && rest[0] === 'status') return { kind: 'status', service: rest[1]! };
+  if (rest.length === 2 && rest[0] === 'dead-letter') return { kind: 'dead-letter', service: rest[1]! };
+  return { kind: 'other' };
+}
+
+/** The events a service consumes, from the catalog. */
+export function subscriptionsOf<S extends ServiceName>(service: S): ConsumedBy<S>[] {
+  return EVENT_NAMES.filter((e) => (EVENTS[e].subscribers as readonly string[]).includes(service)) as ConsumedBy<S>[];
+}
+
+/** The events a service publishes, from the catalog. */
+export function publicationsOf<S extends ServiceName>(service: S): PublishedBy<S>[] {
+  return EVENT_NAMES.filter((e) => EVENTS[e].publisher === service) as PublishedBy<S>[];
+}

@@ -1,0 +1,177 @@
+import { spawn } from 'node:child_process';
+import mqtt from 'mqtt';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { statusTopic } from '@spectrum-grocers/contract';
+import {
+  collect,
+  quietLogger,
+  TEST_BROKERS,
+  waitUntil,
+  type Collector,
+  type TestBroker,
+} from '@spectrum-grocers/testkit';
+import { connectBus, type Bus, type MessageHandler } from './bus.js';
+import { loadConfig } from './config.js';
+
+const FIXTURE = fileURLToPath(new URL('../test/fixtures/consumer.mjs', import.meta.url));
+let seq = 0;
+
+/** A handler that notes each payload and finishes at once. */
+const record =
+  (into: string[]): MessageHandler =>
+  (_, payload) => {
+    into.push(payload.toString());
+    return Promise.resolve();
+  };
+
+describe.each(TEST_BROKERS)('MQTT runtime on $name', ({ skip, start }) => {
+  let broker: TestBroker;
+  let store: string;
+  let topic: string;
+  let clientId: string;
+  const open: Array<{ close(): Promise<void> }> = [];
+
+  const env = (extra: Record<string, string> = {}) => ({
+    MQTT_URL: broker.url,
+    MQTT_CLIENT_ID: clientId,
+    STORE: store,
+    MQTT_RECONNECT_MIN_MS: '100',
+    MQTT_RECONNECT_MAX_MS: '500',
+    TOPIC: topic,
+    ...extra,
+  });
+  const bus = (): Bus => {
+    const config = loadConfig('fixture-consumer', { env: env(), defaultHttpPort: 0, dotenv: false });
+    const b = connectBus(config, quietLogger());
+    open.push(b);
+    return b;
+  };
+  const observer = async (filter: string): Promise<Collector> => {
+    const c = await collect(broker.url, filter);
+    open.push(c);
+    return c;
+  };
+  function runFixture(mode: 'crash' | 'idle') {
+    const child = spawn(process.execPath, [FIXTURE, mode], {
+      env: { PATH: process.env.PATH ?? '', LOG_FORMAT: 'json', LOG_LEVEL: 'warn', ...env() },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_, signal) => resolve(signal)));
+    open.push({
+      close: () => {
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+        return Promise.resolve();
+      },
+    });
+    return { child, exited, output: () => out, ready: () => waitUntil(() => out.includes('ready'), 'fixture ready') };
+  }
+
+  beforeEach(async (ctx) => {
+    if (skip) ctx.skip();
+    broker = await start();
+    store = `runtime-${process.pid}-${++seq}`;
+    topic = `spectrum-grocers/${store}/customer-arrival`;
+    clientId = `${store}-consumer`;
+  });
+  afterEach(async () => {
+    for (const o of open.splice(0).reverse()) await o.close().catch(() => undefined);
+    await broker?.close();
+  });
+
+  it('acknowledges only after the handler finished: a handler that crashes the process gets the message again', async () => {
+    const fixture = runFixture('crash');
+    await fixture.ready();
+    const publisher = await observer('unused/#');
+    await publisher.publish(topic, 'order-1');
+    expect(await fixture.exited).toBe('SIGKILL');
+    expect(fixture.output()).toContain('handling order-1');
+
+    // Same client id, persistent session: the unacknowledged message comes back.
+    const seen: string[] = [];
+    const again = bus();
+    await again.consume([topic], record(seen));
+    await waitUntil(() => seen.length > 0, 'the redelivery');
+    expect(seen).toEqual(['order-1']);
+
+    // Handled this time, so acknowledged: a new session of the same client gets nothing more.
+    await again.close();
+    const third: string[] = [];
+    const last = bus();
+    await last.consume([topic], record(third));
+    await publisher.publish(topic, 'order-2');
+    await waitUntil(() => third.length > 0, 'order-2');
+    expect(third).toEqual(['order-2']);
+  });
+
+  it('publishes a retained online status, and the broker publishes the offline last will when the process dies', async () => {
+    const fixture = runFixture('idle');
+    await fixture.ready();
+    const status = statusTopic({ chain: 'spectrum-grocers', store }, 'fixture-consumer');
+    const watcher = await observer(status);
+    const [online] = await watcher.waitFor(status, 1);
+    expect(online!.json()).toMatchObject({ service: 'fixture-consumer', status: 'online' });
+    fixture.child.kill('SIGKILL');
+    const [, offline] = await watcher.waitFor(status, 2);
+    expect(offline!.json()).toMatchObject({ service: 'fixture-consumer', status: 'offline' });
+    // Retained: a late observer sees offline too.
+    const late = await observer(status);
+    const [retained] = await late.waitFor(status, 1);
+    expect(retained!.retain && retained!.json()).toMatchObject({ status: 'offline' });
+  });
+
+  it('publishes offline itself on a graceful close', async () => {
+    const b = bus();
+    await b.ready;
+    const status = statusTopic({ chain: 'spectrum-grocers', store }, 'fixture-consumer');
+    const watcher = await observer(status);
+    await watcher.waitFor(status, 1);
+    await b.close();
+    const [, offline] = await watcher.waitFor(status, 2);
+    expect(offline!.json()).toMatchObject({ status: 'offline' });
+  });
+
+  it('reconnects after the broker restarts, resubscribes, and loses nothing sent meanwhile', async () => {
+    const seen: string[] = [];
+    const b = bus();
+    let connects = 0;
+    b.onConnection((up) => up && connects++);
+    await b.consume([topic], record(seen));
+    const publisher = await observer('unused/#');
+    await publisher.publish(topic, 'before');
+    await waitUntil(() => seen.includes('before'), 'the first message');
+
+    await broker.bounce();
+    // Published as soon as the broker is back, before our consumer has reconnected.
+    const late = await observer('unused/#');
+    await late.publish(topic, 'during');
+    await waitUntil(() => connects >= 1 && b.isConnected(), 'the reconnect');
+    await late.publish(topic, 'after');
+    await waitUntil(() => seen.includes('during') && seen.includes('after'), 'messages after the restart');
+    expect(seen).toEqual(['before', 'during', 'after']);
+  });
+
+  // Regression: a consumer reconnecting to a broker without its session (here a clean-session
+  // client took its id for 0.3 s and wiped it) got no messages while /healthz said 200.
+  it('subscribes again after a CONNACK without its session, and counts itself unsubscribed until then', async () => {
+    const seen: string[] = [];
+    const b = bus();
+    await b.consume([topic], record(seen));
+    expect(b.isSubscribed()).toBe(true);
+    let connack: boolean | undefined;
+    b.onConnection((up, sessionPresent) => up && (connack = sessionPresent));
+    const thief = await mqtt.connectAsync(broker.url, { clientId, clean: true, reconnectPeriod: 0 });
+    await waitUntil(() => !b.isConnected(), 'the take-over');
+    expect(b.isSubscribed()).toBe(false);
+    await new Promise((r) => setTimeout(r, 300));
+    await thief.endAsync();
+    await waitUntil(() => b.isSubscribed(), 'the subscriptions made again', 10_000);
+    expect(connack).toBe(false);
+    const publisher = await observer('unused/#');
+    await publisher.publish(topic, 'after the take-over');
+    await waitUntil(() => seen.includes('after the take-over'), 'a message after the take-over', 5_000);
+  });
+});

@@ -1,0 +1,302 @@
+import { readFileSync } from 'node:fs';
+import type { Duplex } from 'node:stream';
+import mqtt, { type IClientOptions, type IPublishPacket } from 'mqtt';
+import { AppError, toAppError, type ServiceStatus, statusTopic } from '@spectrum-grocers/contract';
+import type { BaseConfig } from './config.js';
+import type { Logger } from './logger.js';
+import { backoffDelay, withTimeout } from './timers.js';
+
+/** Handles one message; the message is acknowledged only when the returned promise resolves. */
+export type MessageHandler = (topic: string, payload: Buffer, packet: IPublishPacket) => Promise<void>;
+
+/**
+ * A service's one connection to the broker. It owns its MQTT.js client: everything else (the
+ * outbox, metrics, pages) goes through this interface.
+ */
+export interface Bus {
+  readonly config: BaseConfig;
+  /** Resolves on the first successful connection. */
+  readonly ready: Promise<void>;
+  /** Rejects (CLIENT_ID_IN_USE) when the bus gives up; never resolves. */
+  readonly failed: Promise<never>;
+  isConnected(): boolean;
+  /**
+   * True while the subscriptions of `consume` are in place on the current connection: made on
+   * it, or kept by the broker in our session. A consumer is healthy only then.
+   */
+  isSubscribed(): boolean;
+  /** True once `pause` or `close` was called. */
+  isClosing(): boolean;
+  /**
+   * Publish at QoS 1; `done` runs on the broker's PUBACK, or with the error that ended the wait.
+   * A publish in flight when the connection drops is sent again on the next one (same session).
+   */
+  send(topic: string, payload: string | Buffer, opts: { retain: boolean }, done: (err?: Error) => void): void;
+  /** `listener(true)` on every connection made (`sessionPresent` says whether ours was kept), `(false)` on every one lost. Returns its removal. */
+  onConnection(listener: (up: boolean, sessionPresent: boolean) => void): () => void;
+  /**
+   * Subscribe at QoS 1 and hand every message to `handler`, one at a time, acknowledging each
+   * only after its handler finished. A handler must not await a PUBACK of its own: MQTT.js
+   * reads the next packet (that PUBACK among them) only after the handler returns.
+   */
+  consume(topics: readonly string[], handler: MessageHandler): Promise<void>;
+  /** Stop taking new messages (they stay unacknowledged, for our next session) and wait for the one in flight. */
+  pause(): Promise<void>;
+  /** `pause`, then publish `offline` and disconnect, within `budgetMs` (default SHUTDOWN_TIMEOUT_MS). */
+  close(budgetMs?: number): Promise<void>;
+}
+
+/**
+ * A connection the broker closes this soon after accepting it is suspect: when it keeps
+ * happening, another process holds our client id and each connect kicks the other out
+ * [MQTT-3.1.4-2]. We say so at SUSPECT_TAKEOVERS and stop at MAX_TAKEOVERS instead of
+ * flapping forever.
+ */
+const TAKEOVER_WINDOW_MS = 5_000;
+const SUSPECT_TAKEOVERS = 3;
+const MAX_TAKEOVERS = 6;
+
+/** A SUBACK that refuses a filter (0x80), as MQTT.js reports it. */
+function isRefusal(err: unknown): boolean {
+  return (err as { packet?: { cmd?: string } }).packet?.cmd === 'suback';
+}
+
+function statusPayload(service: string, status: ServiceStatus['status']): string {
+  const body: ServiceStatus = { service, status, timestamp: new Date().toISOString() };
+  return JSON.stringify(body);
+}
+
+export interface BusOptions {
+  /**
+   * Publish our retained `online` status on connect and leave `offline` (and a last will);
+   * default true. A read-only account (the control room's `observer`) may not.
+   */
+  announce?: boolean;
+}
+
+/** Options every service connects with: the delivery rules of the spec in one place. */
+export function clientOptions(config: BaseConfig, opts: BusOptions = {}): IClientOptions {
+  return {
+    clientId: config.mqtt.clientId,
+    username: config.mqtt.username,
+    password: config.mqtt.password,
+    // Persistent session: the broker keeps our subscriptions and queues QoS 1 while we are down.
+    clean: false,
+    protocolVersion: 4,
+    // mqtts:// and wss:// verify the broker against this CA (and the system's when none is given).
+    ...(config.mqtt.caFile ? { ca: readFileSync(config.mqtt.caFile) } : {}),
+    keepalive: config.mqtt.keepaliveS,
+    connectTimeout: 10_000,
+    // We reconnect ourselves, with exponential backoff (MQTT.js only knows a fixed period).
+    reconnectPeriod: 0,
+    manualConnect: true,
+    // MQTT.js resubscribes only after reconnects of its own (reconnectPeriod > 0); ours do it
+    // themselves, on every CONNACK without our session (connectBus).
+    resubscribe: false,
+    ...(opts.announce === false
+      ? {}
+      : {
+          will: {
+            topic: statusTopic(config.topics, config.service),
+            payload: Buffer.from(statusPayload(config.service, 'offline')),
+            qos: 1,
+            retain: true,
+          },
+        }),
+  };
+}
+
+export function connectBus(config: BaseConfig, log: Logger, opts: BusOptions = {}): Bus {
+  const announce = opts.announce !== false;
+  const client = mqtt.connect(config.mqtt.url, clientOptions(config, opts));
+
+  let closing = false;
+  let ended = false;
+  let attempt = 0;
+  let reconnectTimer: NodeJS.Timeout | undefined;
+  let inFlight: Promise<void> = Promise.resolve();
+  let route: MessageHandler | undefined;
+  let markReady: () => void = () => {};
+  const ready = new Promise<void>((resolve) => (markReady = resolve));
+  let fail: (err: AppError) => void = () => {};
+  const failed = new Promise<never>((_, reject) => (fail = reject));
+  failed.catch(() => undefined); // observed by whoever runs the service
+  let connectedAt = 0;
+  let markStopping: () => void = () => {};
+  const stopping = new Promise<void>((resolve) => (markStopping = resolve));
+  /** Resolves when the client is connected (now, or at the next CONNACK). */
+  const connected = (): Promise<void> =>
+    client.connected ? Promise.resolve() : new Promise((resolve) => client.once('connect', () => resolve()));
+  let takeovers = 0;
+  const status = statusTopic(config.topics, config.service);
+  /** What `consume` subscribed to, once it first succeeded; kept in place across sessions. */
+  let consumed: readonly string[] | undefined;
+  let subscribed = false;
+
+  client.on('connect', (connack) => {
+    // Nagle's algorithm costs 20–35 ms per QoS 1 hop; turn it off on every new socket.
+    (client.stream as Duplex & { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
+    connectedAt = Date.now();
+    log.info({ url: config.mqtt.url, sessionPresent: connack.sessionPresent }, 'connected to broker');
+    markReady();
+    if (closing) return; // a CONNACK that raced our end(): nothing more to send on it
+    if (consumed) {
+      // A broker without our session (it lost it, or a clean-session client with our id wiped
+      // it) has no subscriptions for us: make them again before counting ourselves healthy.
+      if (connack.sessionPresent) subscribed = true;
+      else void resubscribe(consumed);
+    }
+    if (announce)
+      client.publish(status, statusPayload(config.service, 'online'), { qos: 1, retain: true }, (err) => {
+        if (err && !closing) log.warn({ err: toAppError(err) }, 'could not publish online status');
+      });
+  });
+  client.on('close', () => {
+    subscribed = false;
+    if (closing) return;
+    const lived = connectedAt ? Date.now() - connectedAt : -1;
+    connectedAt = 0;
+    if (lived >= TAKEOVER_WINDOW_MS) {
+      attempt = 0;
+      takeovers = 0;
+    } else if (lived >= 0 && ++takeovers >= SUSPECT_TAKEOVERS) {
+      const clientId = config.mqtt.clientId;
+      if (takeovers >= MAX_TAKEOVERS) {
+        const err = new AppError('CLIENT_ID_IN_USE', `client id ${clientId} is in use by another process; giving up`);
+        log.fatal({ clientId, takeovers }, err.message);
+        closing = ended = true;
+        client.end(true);
+        return fail(err);
+      }
+      log.error(
+        { clientId, takeovers },
+        `the broker keeps closing our connections: another process is probably using client id ${clientId}`,
+      );
+    }
+    const delay = backoffDelay(attempt++, config.mqtt.reconnectMinMs, config.mqtt.reconnectMaxMs);
+    log.warn({ attempt, delayMs: delay }, 'broker connection down; reconnecting');
+    clearTimeout(reconnectTimer);
+    reconnectTimer = setTimeout(() => {
+      // Keep MQTT.js's message stores: a bare reconnect() starts empty ones, which silently
+      // drops the QoS 1 publishes still awaiting PUBACK (their callbacks never fire).
+      if (!closing) client.reconnect({ incomingStore: client.incomingStore, outgoingStore: client.outgoingStore });
+    }, delay);
+  });
+  client.on('error', (err) =>
+    log.warn({ err: { message: err.message, code: (err as { code?: unknown }).code } }, 'broker connection error'),
+  );
+
+  async function resubscribe(topics: readonly string[]): Promise<void> {
+    log.warn({ topics }, 'the broker has no session for us; subscribing again');
+    try {
+      await client.subscribeAsync([...topics], { qos: 1 });
+      if (client.connected) subscribed = true;
+      log.info({ topics }, 'subscribed again');
+    } catch (err) {
+      if (isRefusal(err)) {
+        const e = new AppError('NOT_AUTHORIZED', `broker refused the subscriptions ${topics.join(', ')}`, {
+          cause: err,
+        });
+        log.fatal({ err: e }, e.message);
+        closing = ended = true;
+        client.end(true);
+        return fail(e);
+      }
+      // Cut short by a dropped connection: the next CONNACK tries again.
+      log.warn({ err: toAppError(err), topics }, 'subscribe interrupted; trying again once reconnected');
+    }
+  }
+
+  client.handleMessage = (packet, done) => {
+    if (closing) return; // Left unacknowledged: the broker redelivers it to our next session.
+    const handler = route;
+    if (!handler) return done();
+    inFlight = handler(packet.topic, packet.payload as Buffer, packet).then(
+      () => done(),
+      (err: unknown) => {
+        // A handler only fails when it cannot finish (e.g. we are stopping). Without an ack
+        // the broker redelivers after a reconnect; dropping the socket makes that happen now.
+        if (closing) return;
+        log.error({ err: toAppError(err), topic: packet.topic }, 'handler failed; forcing redelivery');
+        client.stream.destroy();
+      },
+    );
+  };
+
+  log.info({ url: config.mqtt.url, clientId: config.mqtt.clientId }, 'connecting to broker');
+  client.connect();
+
+  return {
+    config,
+    ready,
+    failed,
+    isConnected: () => client.connected,
+    isSubscribed: () => subscribed && client.connected,
+    isClosing: () => closing,
+    send(topic, payload, opts, done) {
+      client.publish(topic, payload, { qos: 1, retain: opts.retain }, (err) => done(err));
+    },
+    onConnection(listener) {
+      const up = (connack: { sessionPresent: boolean }) => listener(true, connack.sessionPresent);
+      const down = () => listener(false, false);
+      client.on('connect', up);
+      client.on('close', down);
+      return () => {
+        client.off('connect', up);
+        client.off('close', down);
+      };
+    },
+    async consume(topics, handler) {
+      route = handler;
+      for (;;) {
+        await Promise.race([connected(), failed, stopping]);
+        if (closing) throw new AppError('BROKER_UNAVAILABLE', 'stopped before the subscriptions were made');
+        try {
+          await client.subscribeAsync([...topics], { qos: 1 });
+          consumed = topics;
+          subscribed = client.connected;
+          break;
+        } catch (err) {
+          // A SUBACK that refuses a filter (0x80) means this account may not read it; a
+          // subscribe cut short by a dropped connection is simply tried again.
+          if (isRefusal(err)) {
+            throw new AppError('NOT_AUTHORIZED', `broker refused the subscriptions ${topics.join(', ')}`, {
+              cause: err,
+            });
+          }
+          if (closing) throw toAppError(err, 'BROKER_UNAVAILABLE');
+          log.warn({ err: toAppError(err), topics }, 'subscribe interrupted; trying again once reconnected');
+        }
+      }
+      log.info({ topics }, 'subscribed');
+    },
+    async pause() {
+      closing = true;
+      markStopping();
+      clearTimeout(reconnectTimer);
+      await inFlight;
+    },
+    async close(budgetMs = config.shutdownTimeoutMs) {
+      if (ended) return;
+      ended = true;
+      const deadline = Date.now() + budgetMs;
+      const left = () => Math.max(1, deadline - Date.now());
+      await this.pause();
+      if (client.connected && announce) {
+        try {
+          await withTimeout(
+            client.publishAsync(status, statusPayload(config.service, 'offline'), { qos: 1, retain: true }),
+            left(),
+            'publishing offline status',
+          );
+        } catch (err) {
+          log.warn({ err: toAppError(err) }, 'could not publish offline status');
+        }
+      }
+      // A graceful end waits for our in-flight publishes; past the budget, cut the connection
+      // (what was not acknowledged is still in the outbox, or redelivered by the broker).
+      await withTimeout(client.endAsync(false), left(), 'disconnecting').catch(() => client.endAsync(true));
+      log.info('disconnected from broker');
+    },
+  };
+}

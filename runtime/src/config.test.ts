@@ -1,0 +1,96 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { AppError } from '@spectrum-grocers/contract';
+import { loadConfig } from './config.js';
+
+const load = (env: Record<string, string>, options?: z.ZodObject) =>
+  loadConfig('fastlane-finale', { env, dotenv: false, ...(options ? { options } : {}) });
+
+describe('loadConfig', () => {
+  it('defaults to the seed topic root and a local broker', () => {
+    const c = load({});
+    expect(c.topics).toEqual({ chain: 'spectrum-grocers', store: 'fresh-frontier' });
+    expect(c.mqtt.url).toBe('mqtt://localhost:1883');
+    expect(c.mqtt.explicit).toBe(false);
+    expect(c.mqtt.clientId).toBe('fresh-frontier-fastlane-finale');
+    expect(c.http.port).toBe(8085);
+  });
+
+  it("honours the original suite's BROKER_ADDRESS host", () => {
+    const c = load({ BROKER_ADDRESS: 'message-mediator-broker', MQTT_PORT: '1884' });
+    expect(c.mqtt.url).toBe('mqtt://message-mediator-broker:1884');
+    expect(c.mqtt.explicit).toBe(true);
+  });
+
+  it('prefers MQTT_URL over BROKER_ADDRESS', () => {
+    expect(load({ MQTT_URL: 'mqtts://broker:8883', BROKER_ADDRESS: 'other' }).mqtt.url).toBe('mqtts://broker:8883');
+  });
+
+  it('names every bad variable in one error', () => {
+    let error: unknown;
+    try {
+      load(
+        { MQTT_URL: 'http://nope', MQTT_PORT: 'abc', LOG_LEVEL: 'loud', CHAIN: 'a/b', SIMULATE: 'perhaps' },
+        z.object({ SIMULATE: z.stringbool() }),
+      );
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(AppError);
+    const e = error as AppError;
+    expect(e.code).toBe('CONFIG_INVALID');
+    for (const name of ['MQTT_URL', 'MQTT_PORT', 'LOG_LEVEL', 'CHAIN', 'SIMULATE']) expect(e.message).toContain(name);
+  });
+
+  it('refuses a CA file that does not exist, naming MQTT_CA_FILE', () => {
+    expect(() => load({ MQTT_URL: 'mqtts://broker:8883', MQTT_CA_FILE: '/nowhere/ca.crt' })).toThrow(
+      /MQTT_CA_FILE: no such file/,
+    );
+  });
+
+  it('treats an empty variable as unset', () => {
+    expect(load({ MQTT_URL: '', HTTP_PORT: '' }).mqtt.url).toBe('mqtt://localhost:1883');
+  });
+
+  it('refuses a reconnect floor above its ceiling', () => {
+    expect(() => load({ MQTT_RECONNECT_MIN_MS: '5000', MQTT_RECONNECT_MAX_MS: '100' })).toThrow(
+      /MQTT_RECONNECT_MIN_MS/,
+    );
+  });
+
+  it('returns a frozen config', () => {
+    const c = load({});
+    expect(Object.isFrozen(c)).toBe(true);
+    expect(Object.isFrozen(c.mqtt)).toBe(true);
+  });
+});
+
+// Whatever the environment holds: a config or one typed refusal, never a throw of another kind.
+describe('loadConfig, under arbitrary input', () => {
+  const RUNS = { numRuns: 500 };
+
+  it('loadConfig answers any environment with a config or one CONFIG_INVALID error', () => {
+    const names = [
+      'MQTT_URL',
+      'MQTT_PORT',
+      'LOG_LEVEL',
+      'CHAIN',
+      'STORE',
+      'HTTP_PORT',
+      'MQTT_KEEPALIVE_S',
+      'MAX_PAYLOAD_BYTES',
+    ];
+    fc.assert(
+      fc.property(fc.dictionary(fc.constantFrom(...names), fc.string({ maxLength: 20 })), (env) => {
+        try {
+          loadConfig('fastlane-finale', { env, defaultHttpPort: 0, dotenv: false });
+        } catch (err) {
+          expect(err).toBeInstanceOf(AppError);
+          expect((err as AppError).code).toBe('CONFIG_INVALID');
+        }
+      }),
+      RUNS,
+    );
+  });
+});

@@ -1,0 +1,186 @@
+import { existsSync } from 'node:fs';
+import { config as loadDotenv } from 'dotenv';
+import { z } from 'zod';
+import {
+  AppError,
+  DEFAULT_ROOT,
+  defaultClientId,
+  HTTP_PORTS,
+  PROCESSES,
+  type ProcessName,
+  type TopicRoot,
+} from '@spectrum-grocers/contract';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const topicLevel = z
+  .string()
+  .min(1)
+  .regex(/^[^/#+]+$/, 'must be one topic level: no "/", "#", "+"')
+  .refine((s) => !s.includes('\0'), 'must not contain NUL');
+
+/** The variables every service reads. Names are the environment's; defaults suit a laptop. */
+export const BaseEnv = z.object({
+  MQTT_URL: z
+    .url({ protocol: /^(mqtts?|wss?)$/, error: 'must be a URL like mqtt://host:1883 (mqtt, mqtts, ws, wss)' })
+    .optional(),
+  /** The original suite's variable: a broker host name, used when MQTT_URL is not set. */
+  BROKER_ADDRESS: z.string().min(1).optional(),
+  MQTT_PORT: port.default(1883),
+  MQTT_USERNAME: z.string().optional(),
+  MQTT_PASSWORD: z.string().optional(),
+  MQTT_CLIENT_ID: z.string().min(1).max(128).optional(),
+  /** CA certificate (PEM) to trust for mqtts:// and wss://, e.g. broker/certs/ca.crt. */
+  MQTT_CA_FILE: z
+    .string()
+    .min(1)
+    .refine((p) => existsSync(p), 'no such file')
+    .optional(),
+  MQTT_KEEPALIVE_S: positiveInt.max(65535).default(30),
+  MQTT_RECONNECT_MIN_MS: positiveInt.default(500),
+  MQTT_RECONNECT_MAX_MS: positiveInt.default(30_000),
+  CHAIN: topicLevel.default(DEFAULT_ROOT.chain),
+  STORE: topicLevel.default(DEFAULT_ROOT.store),
+  DATA_DIR: z.string().min(1).default('./data'),
+  DB_SYNCHRONOUS: z.enum(['full', 'normal']).default('full'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
+  HTTP_HOST: z.string().min(1).default('0.0.0.0'),
+  HTTP_PORT: port.optional(),
+  SHUTDOWN_TIMEOUT_MS: positiveInt.default(5000),
+  /**
+   * After a lost connection, publish again what the broker acknowledged this long before it
+   * dropped: a broker that crashes loses what it had not yet saved (Mosquitto saves every
+   * second, broker/mosquitto.conf). Consumers drop the copies by event_id. 0: never.
+   */
+  OUTBOX_RESEND_WINDOW_MS: z.coerce.number().int().min(0).default(5000),
+  /** Larger event payloads are refused (dead-lettered); the broker's own cap is higher. */
+  MAX_PAYLOAD_BYTES: positiveInt.default(256 * 1024),
+  /** Set by `pnpm start`: stdin closing (the launcher gone) stops the service. */
+  EXIT_ON_STDIN_CLOSE: z.stringbool().default(false),
+});
+
+export interface BaseConfig {
+  readonly service: string;
+  readonly mqtt: {
+    readonly url: string;
+    /** True when MQTT_URL or BROKER_ADDRESS named a broker (else: localhost:MQTT_PORT). */
+    readonly explicit: boolean;
+    /** MQTT_PORT: the port of BROKER_ADDRESS, or of the embedded broker. */
+    readonly port: number;
+    readonly username: string | undefined;
+    readonly password: string | undefined;
+    readonly clientId: string;
+    readonly caFile: string | undefined;
+    readonly keepaliveS: number;
+    readonly reconnectMinMs: number;
+    readonly reconnectMaxMs: number;
+  };
+  readonly topics: TopicRoot;
+  readonly dataDir: string;
+  readonly dbSynchronous: 'full' | 'normal';
+  readonly log: { readonly level: string; readonly format: 'json' | 'pretty' };
+  readonly http: { readonly host: string; readonly port: number };
+  readonly shutdownTimeoutMs: number;
+  readonly maxPayloadBytes: number;
+  readonly outboxResendWindowMs: number;
+  readonly exitOnStdinClose: boolean;
+}
+
+export type Config<O extends z.ZodObject = z.ZodObject<Record<string, never>>> = BaseConfig & {
+  /** The service's own knobs, validated by the schema it passed to `loadConfig`. */
+  readonly options: Readonly<z.output<O>>;
+};
+
+type Env = Record<string, string | undefined>;
+
+export interface LoadConfigOptions<O extends z.ZodObject> {
+  /** The service's own variables. */
+  options?: O;
+  /** Port of the HTTP server when HTTP_PORT is not set; a process of the store has its own (HTTP_PORTS). */
+  defaultHttpPort?: number;
+  env?: Env;
+  /** Read `.env` from the working directory (never overrides the real environment). */
+  dotenv?: boolean;
+}
+
+function issueLines(error: z.ZodError): string[] {
+  return error.issues.map((i) => `  ${i.path.join('.') || '(environment)'}: ${i.message}`);
+}
+
+/**
+ * Parse the environment once at start. Every bad variable is named in one AppError
+ * (code CONFIG_INVALID), so one failed start shows all there is to fix.
+ */
+export function loadConfig<O extends z.ZodObject = z.ZodObject<Record<string, never>>>(
+  service: string,
+  opts: LoadConfigOptions<O>,
+): Config<O> {
+  if (opts.dotenv ?? opts.env === undefined) loadDotenv({ quiet: true });
+  // An empty variable means "not set", as in a compose file's `FOO=`.
+  const env = Object.fromEntries(
+    Object.entries(opts.env ?? process.env).filter(([, v]) => v !== undefined && v !== ''),
+  );
+  const base = BaseEnv.safeParse(env);
+  const own = (opts.options ?? z.object({})).safeParse(env);
+  const problems = [...(base.success ? [] : issueLines(base.error)), ...(own.success ? [] : issueLines(own.error))];
+  if (base.success && base.data.MQTT_RECONNECT_MIN_MS > base.data.MQTT_RECONNECT_MAX_MS) {
+    problems.push('  MQTT_RECONNECT_MIN_MS: must not exceed MQTT_RECONNECT_MAX_MS');
+  }
+  if (!base.success || !own.success || problems.length > 0) {
+    throw new AppError('CONFIG_INVALID', `invalid configuration for ${service}:\n${problems.join('\n')}`);
+  }
+  const e = base.data;
+  const url = e.MQTT_URL ?? `mqtt://${e.BROKER_ADDRESS ?? 'localhost'}:${e.MQTT_PORT}`;
+  return deepFreeze({
+    service,
+    mqtt: {
+      url,
+      explicit: e.MQTT_URL !== undefined || e.BROKER_ADDRESS !== undefined,
+      port: e.MQTT_PORT,
+      username: e.MQTT_USERNAME,
+      password: e.MQTT_PASSWORD,
+      clientId: e.MQTT_CLIENT_ID ?? defaultClientId(e.STORE, service),
+      caFile: e.MQTT_CA_FILE,
+      keepaliveS: e.MQTT_KEEPALIVE_S,
+      reconnectMinMs: e.MQTT_RECONNECT_MIN_MS,
+      reconnectMaxMs: e.MQTT_RECONNECT_MAX_MS,
+    },
+    topics: { chain: e.CHAIN, store: e.STORE },
+    dataDir: e.DATA_DIR,
+    dbSynchronous: e.DB_SYNCHRONOUS,
+    log: { level: e.LOG_LEVEL, format: resolveLogFormat(e.LOG_FORMAT) },
+    http: { host: e.HTTP_HOST, port: e.HTTP_PORT ?? opts.defaultHttpPort ?? defaultPort(service) },
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    maxPayloadBytes: e.MAX_PAYLOAD_BYTES,
+    outboxResendWindowMs: e.OUTBOX_RESEND_WINDOW_MS,
+    exitOnStdinClose: e.EXIT_ON_STDIN_CLOSE,
+    options: own.data as z.output<O>,
+  });
+}
+
+function isProcess(name: string): name is ProcessName {
+  return (PROCESSES as readonly string[]).includes(name);
+}
+
+/** A process of the store listens on its own port; anything else on any free one. */
+function defaultPort(service: string): number {
+  return isProcess(service) ? HTTP_PORTS[service] : 0;
+}
+
+function resolveLogFormat(format: 'auto' | 'json' | 'pretty'): 'json' | 'pretty' {
+  if (format !== 'auto') return format;
+  return process.stdout.isTTY ? 'pretty' : 'json';
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/** `true`/`false`/`1`/`0`/`yes`/`no` from the environment. */
+export const envBoolean = z.stringbool();
+export { positiveInt as envPositiveInt, port as envPort };

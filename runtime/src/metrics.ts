@@ -1,0 +1,98 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Bus } from './bus.js';
+import type { Route } from './http.js';
+
+/** What happened to one consumed message. */
+export type Outcome = 'handled' | 'duplicate' | 'dead_letter' | 'ignored';
+
+/** A service's Prometheus metrics (GET /metrics), with `service` on every series. */
+export interface Metrics {
+  readonly registry: Registry;
+  /** Messages consumed, by topic and outcome. */
+  readonly eventsIn: Counter<'topic' | 'outcome'>;
+  /** Events published and acknowledged by the broker, by topic. */
+  readonly eventsOut: Counter<'topic'>;
+  /** Time from a message's arrival to its commit, by topic. */
+  readonly handlerSeconds: Histogram<'topic'>;
+  /** Messages refused and sent to dead-letter, by the topic they came on. */
+  readonly deadLetters: Counter<'topic'>;
+  /** Connections to the broker made again after one was lost. */
+  readonly reconnects: Counter;
+  /** `GET /metrics`: the exposition text of every metric. */
+  readonly route: Route;
+}
+
+export interface MetricSources {
+  /** Its connection state and reconnects are counted from its events. */
+  bus: Bus;
+  /** Outbox rows the broker has not acknowledged yet, read when scraped. */
+  outboxPending?: () => number;
+}
+
+export function createMetrics(service: string, sources: MetricSources): Metrics {
+  const registry = new Registry();
+  registry.setDefaultLabels({ service });
+  collectDefaultMetrics({ register: registry });
+  const metrics: Metrics = {
+    registry,
+    eventsIn: new Counter({
+      name: 'ff_events_in_total',
+      help: 'Messages consumed, by topic and outcome (handled, duplicate, dead_letter, ignored)',
+      labelNames: ['topic', 'outcome'],
+      registers: [registry],
+    }),
+    eventsOut: new Counter({
+      name: 'ff_events_out_total',
+      help: 'Events published and acknowledged by the broker, by topic',
+      labelNames: ['topic'],
+      registers: [registry],
+    }),
+    handlerSeconds: new Histogram({
+      name: 'ff_handler_duration_seconds',
+      help: 'Time from the arrival of a message to the commit of its outcome',
+      labelNames: ['topic'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers: [registry],
+    }),
+    deadLetters: new Counter({
+      name: 'ff_dead_letters_total',
+      help: 'Messages refused and sent to dead-letter, by the topic they came on',
+      labelNames: ['topic'],
+      registers: [registry],
+    }),
+    reconnects: new Counter({
+      name: 'ff_broker_reconnects_total',
+      help: 'Connections to the broker made again after one was lost',
+      registers: [registry],
+    }),
+    route: async () => ({
+      status: 200,
+      body: await registry.metrics(),
+      headers: { 'content-type': registry.contentType },
+    }),
+  };
+  let connections = 0;
+  sources.bus.onConnection((up) => {
+    if (up && ++connections > 1) metrics.reconnects.inc();
+  });
+  new Gauge({
+    name: 'ff_broker_connected',
+    help: '1 while connected to the broker',
+    registers: [registry],
+    collect() {
+      this.set(sources.bus.isConnected() ? 1 : 0);
+    },
+  });
+  const pending = sources.outboxPending;
+  if (pending) {
+    new Gauge({
+      name: 'ff_outbox_pending',
+      help: 'Outbox events not yet acknowledged by the broker',
+      registers: [registry],
+      collect() {
+        this.set(pending());
+      },
+    });
+  }
+  return metrics;
+}

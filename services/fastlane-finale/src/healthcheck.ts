@@ -1,3 +1,0 @@
-import { runHealthcheck } from '@spectrum-grocers/shared';
-
-await runHealthcheck(8085);

@@ -1,6 +1,6 @@
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventTopic } from '@spectrum-grocers/contract';
+import { eventTopic, storeFilter } from '@spectrum-grocers/contract';
 import { makeCredentials, passwordVariable, type Account } from '@spectrum-grocers/broker';
 import {
   collect,
@@ -34,7 +34,7 @@ describe.skipIf(skipWithoutMosquitto)('Mosquitto locked down: accounts and the g
 
   beforeAll(async () => {
     broker = await startMosquitto({ auth: { passwordFile } });
-    observer = await collect(broker.url, `${root.chain}/${root.store}/#`, {
+    observer = await collect(broker.url, storeFilter(root), {
       username: 'observer',
       password: password('observer'),
     });

@@ -3,7 +3,7 @@ import { chmodSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventTopic } from '@spectrum-grocers/contract';
+import { eventTopic, storeFilter } from '@spectrum-grocers/contract';
 import { connectBus, loadConfig } from '@spectrum-grocers/runtime';
 import { makeCredentials, passwordVariable, type Account } from '@spectrum-grocers/broker';
 import {
@@ -47,7 +47,6 @@ describe.skipIf(skipWithoutMosquitto)('Mosquitto over TLS (8883)', () => {
         MQTT_PASSWORD: password('fastlane-finale'),
         MQTT_CLIENT_ID: 'tls-fastlane',
       },
-      defaultHttpPort: 0,
       dotenv: false,
     });
     const bus = connectBus(config, quietLogger());
@@ -82,7 +81,7 @@ describe.skipIf(skipWithoutMosquitto)('Mosquitto over TLS (8883)', () => {
     await expect(mqtt.connectAsync(tlsUrl(), { ...opts, username: 'observer', password: 'wrong' })).rejects.toThrow(
       /Not authorized|Bad username or password/i,
     );
-    const observer = await collect(tlsUrl(), `${root.chain}/${root.store}/#`, {
+    const observer = await collect(tlsUrl(), storeFilter(root), {
       ...opts,
       username: 'observer',
       password: password('observer'),

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deadLetterTopic, eventTopic, SERVICES, statusTopic } from '@spectrum-grocers/contract';
+import { deadLetterTopic, eventTopic, SERVICES, statusTopic, storeFilter } from '@spectrum-grocers/contract';
 import { loadProductCatalog } from '@spectrum-grocers/runtime';
 import {
   collect,
@@ -32,7 +32,7 @@ describe.skipIf(skipWithoutMosquitto)('the store end to end: five service proces
 
   beforeAll(async () => {
     mosquitto = await startMosquitto();
-    watcher = await collect(mosquitto.url, `${root.chain}/${root.store}/#`);
+    watcher = await collect(mosquitto.url, storeFilter(root));
     store = await startStore(mosquitto.url, root.store);
   });
   afterAll(async () => {

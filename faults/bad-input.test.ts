@@ -1,6 +1,6 @@
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deadLetterTopic, eventTopic } from '@spectrum-grocers/contract';
+import { deadLetterTopic, eventTopic, storeFilter } from '@spectrum-grocers/contract';
 import { loadProductCatalog } from '@spectrum-grocers/runtime';
 import { collect, waitUntil, type Collector } from '@spectrum-grocers/testkit';
 import { startFaultStore, type FaultStore } from './store.js';
@@ -29,7 +29,7 @@ describe('bad input over the wire', () => {
     store = await startFaultStore();
     await store.start('inventory-intel');
     await store.start('fastlane-finale');
-    watcher = await collect(store.broker.url, `${store.root.chain}/${store.root.store}/#`, store.watcher());
+    watcher = await collect(store.broker.url, storeFilter(store.root), store.watcher());
   }, 60_000);
   afterAll(async () => {
     await watcher?.close();

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { type ServiceName } from '@spectrum-grocers/contract';
+import { type ServiceName, DEFAULT_ROOT } from '@spectrum-grocers/contract';
 import {
   makeCredentials,
   mosquittoPasswordLine,
@@ -62,7 +62,7 @@ export async function startFaultStore(env: Record<string, string> = {}): Promise
   });
   let handedOut = 0;
   const data = tempDir('ff-faults-');
-  const root = { chain: 'spectrum-grocers', store: 'fresh-frontier' };
+  const root = DEFAULT_ROOT;
   const procs = new Map<ServiceName, ServiceProcess>();
   const ports = new Map<ServiceName, number>();
   return {

@@ -7,7 +7,7 @@
  * Bounded: a fixed number of departures, every wait capped, everything stopped at the end.
  */
 import { readFileSync } from 'node:fs';
-import { eventTopic, SERVICES, type ServiceName } from '@spectrum-grocers/contract';
+import { eventTopic, SERVICES, type ServiceName, DEFAULT_ROOT } from '@spectrum-grocers/contract';
 import { collect, spawnService, startMosquitto, tempDir, waitUntil } from '@spectrum-grocers/testkit';
 
 const COUNT = Number(process.env.BENCH_COUNT ?? 20_000);
@@ -45,7 +45,7 @@ async function run(sync: 'full' | 'normal') {
   const mosquitto = await startMosquitto();
   const data = tempDir('ff-bench-');
   const store = `bench-${sync}`;
-  const root = { chain: 'spectrum-grocers', store };
+  const root = { chain: DEFAULT_ROOT.chain, store };
   const consumers: ServiceName[] = ['inventory-intel', 'fastlane-finale'];
   const procs = [];
   const ports: number[] = [];

@@ -36,15 +36,7 @@ export {
 } from './services.js';
 export * as schemas from './schemas.js';
 export type { DeadLetter, ServiceStatus } from './schemas.js';
-export { createProductCatalog, type Product, type ProductCatalog } from './products.js';
+export { createProductCatalog, type ProductCatalog } from './products.js';
 export { deriveEventId, newEventId } from './ids.js';
-export { AppError, ERROR_CODES, toAppError, type ErrorCode } from './errors.js';
-export {
-  describeIssues,
-  idFromBytes,
-  parseEvent,
-  parseJson,
-  parseMessage,
-  validateEvent,
-  type ParseResult,
-} from './parse.js';
+export { AppError, toAppError } from './errors.js';
+export { idFromBytes, parseEvent, parseJson, parseMessage, validateEvent } from './parse.js';

@@ -1,13 +1,26 @@
 import { readFileSync } from 'node:fs';
 import { stringify } from 'yaml';
 import { z } from 'zod';
-import { DEFAULT_ROOT, EVENT_NAMES, EVENTS, schemas, SERVICES, type TopicRoot } from '@spectrum-grocers/contract';
+import {
+  deadLetterTopic,
+  DEFAULT_ROOT,
+  EVENT_NAMES,
+  EVENTS,
+  eventTopic,
+  schemas,
+  SERVICES,
+  statusTopic,
+  type TopicRoot,
+} from '@spectrum-grocers/contract';
 
 /** A zod schema as the JSON Schema (draft-07) AsyncAPI messages carry: what a publisher may send. */
 function jsonSchema(schema: z.ZodType): Record<string, unknown> {
   const { $schema: _, ...rest } = z.toJSONSchema(schema, { target: 'draft-7', io: 'input' });
   return rest;
 }
+
+/** The channel addresses, with the topic root as AsyncAPI parameters. */
+const PARAMETERS: TopicRoot = { chain: '{chain}', store: '{store}' };
 
 const camel = (s: string) => s.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 const MQTT_QOS1 = { mqtt: { qos: 1, retain: false, bindingVersion: '0.2.0' } };
@@ -78,7 +91,7 @@ export function asyncApiDocument(root: TopicRoot = DEFAULT_ROOT): Record<string,
     const Id = `${id[0]!.toUpperCase()}${id.slice(1)}`;
     const on = addChannel(id, id, {
       name: event,
-      address: `{chain}/{store}/${event}`,
+      address: eventTopic(PARAMETERS, event),
       summary: spec.summary,
       messageSummary: spec.summary,
       schema: spec.schema,
@@ -105,7 +118,7 @@ export function asyncApiDocument(root: TopicRoot = DEFAULT_ROOT): Record<string,
   const perService = { ...parameters, service: { description: 'The service', enum: [...SERVICES] } };
   const status = addChannel('status', 'serviceStatus', {
     name: 'status',
-    address: '{chain}/{store}/status/{service}',
+    address: statusTopic(PARAMETERS, '{service}'),
     summary: "A service's retained online/offline status",
     messageSummary: 'online on connect; offline on a graceful stop, and as the last will',
     schema: schemas.ServiceStatus,
@@ -113,7 +126,7 @@ export function asyncApiDocument(root: TopicRoot = DEFAULT_ROOT): Record<string,
   });
   const deadLetter = addChannel('deadLetter', 'deadLetter', {
     name: 'dead-letter',
-    address: '{chain}/{store}/dead-letter/{service}',
+    address: deadLetterTopic(PARAMETERS, '{service}'),
     summary: 'Every message a service refused',
     messageSummary: 'A message a service refused: the reason, the topic and the raw payload',
     schema: schemas.DeadLetter,

@@ -42,7 +42,7 @@ describe.each(TEST_BROKERS)('MQTT runtime on $name', ({ skip, start }) => {
     ...extra,
   });
   const bus = (): Bus => {
-    const config = loadConfig('fixture-consumer', { env: env(), defaultHttpPort: 0, dotenv: false });
+    const config = loadConfig('fixture-consumer', { env: env(), dotenv: false });
     const b = connectBus(config, quietLogger());
     open.push(b);
     return b;

@@ -84,7 +84,7 @@ describe('loadConfig, under arbitrary input', () => {
     fc.assert(
       fc.property(fc.dictionary(fc.constantFrom(...names), fc.string({ maxLength: 20 })), (env) => {
         try {
-          loadConfig('fastlane-finale', { env, defaultHttpPort: 0, dotenv: false });
+          loadConfig('fastlane-finale', { env, dotenv: false });
         } catch (err) {
           expect(err).toBeInstanceOf(AppError);
           expect((err as AppError).code).toBe('CONFIG_INVALID');

@@ -97,8 +97,6 @@ type Env = Record<string, string | undefined>;
 export interface LoadConfigOptions<O extends z.ZodObject> {
   /** The service's own variables. */
   options?: O;
-  /** Port of the HTTP server when HTTP_PORT is not set; a process of the store has its own (HTTP_PORTS). */
-  defaultHttpPort?: number;
   env?: Env;
   /** Read `.env` from the working directory (never overrides the real environment). */
   dotenv?: boolean;
@@ -150,7 +148,7 @@ export function loadConfig<O extends z.ZodObject = z.ZodObject<Record<string, ne
     dataDir: e.DATA_DIR,
     dbSynchronous: e.DB_SYNCHRONOUS,
     log: { level: e.LOG_LEVEL, format: resolveLogFormat(e.LOG_FORMAT) },
-    http: { host: e.HTTP_HOST, port: e.HTTP_PORT ?? opts.defaultHttpPort ?? defaultPort(service) },
+    http: { host: e.HTTP_HOST, port: e.HTTP_PORT ?? defaultPort(service) },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     maxPayloadBytes: e.MAX_PAYLOAD_BYTES,
     outboxResendWindowMs: e.OUTBOX_RESEND_WINDOW_MS,

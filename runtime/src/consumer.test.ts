@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { deadLetterTopic, eventTopic } from '@spectrum-grocers/contract';
+import { deadLetterTopic, eventTopic, storeFilter } from '@spectrum-grocers/contract';
 import {
   collect,
   quietLogger,
@@ -33,7 +33,6 @@ describe.each(TEST_BROKERS)('consumer on $name', ({ skip, start }) => {
     db = tempDatabase('hello-helper', '');
     const config = loadConfig('hello-helper', {
       env: { MQTT_URL: broker.url, STORE: root.store, MQTT_RECONNECT_MIN_MS: '100', MQTT_RECONNECT_MAX_MS: '500' },
-      defaultHttpPort: 0,
       dotenv: false,
     });
     const log = quietLogger();
@@ -59,7 +58,7 @@ describe.each(TEST_BROKERS)('consumer on $name', ({ skip, start }) => {
         },
       },
     });
-    watcher = await collect(broker.url, `${root.chain}/${root.store}/#`);
+    watcher = await collect(broker.url, storeFilter(root));
     await consumer.start();
   });
   afterEach(async () => {
@@ -118,7 +117,6 @@ describe.each(TEST_BROKERS)('consumer on $name', ({ skip, start }) => {
     const left = tempDatabase('fastlane-finale', '');
     const config = loadConfig('fastlane-finale', {
       env: { MQTT_URL: broker.url, STORE: root.store },
-      defaultHttpPort: 0,
       dotenv: false,
     });
     const log = quietLogger();

@@ -31,10 +31,14 @@ export type EventHandler<E extends EventName, P extends EventName = EventName> =
   event: Event<E>,
 ) => readonly EventMessage<P>[];
 
-/** One handler for each event a service consumes, as the catalog says, and only those. */
+/**
+ * One handler for each event a service consumes, as the catalog says, and only those: a
+ * handler of any other event is a type error, even where TypeScript would not check excess
+ * properties (an object returned by a function).
+ */
 export type Routes<S extends ServiceName = ServiceName> = {
   readonly [E in ConsumedBy<S>]: EventHandler<E, PublishedBy<S>>;
-};
+} & { readonly [E in Exclude<EventName, ConsumedBy<S>>]?: never };
 
 /** Any service's routes, as the consumer takes them. */
 type AnyRoutes = { readonly [E in EventName]?: EventHandler<E> };

@@ -38,7 +38,6 @@ describe.skipIf(skipWithoutMosquitto)('outbox across a frozen or crashed broker'
         MQTT_RECONNECT_MAX_MS: '1000',
         OUTBOX_RESEND_WINDOW_MS: String(RESEND_WINDOW_MS),
       },
-      defaultHttpPort: 0,
       dotenv: false,
     });
     bus = connectBus(config, quietLogger());
@@ -93,4 +92,30 @@ describe.skipIf(skipWithoutMosquitto)('outbox across a frozen or crashed broker'
     const again = new Set(watcher.messages.slice(before).map((m) => m.json<{ n: number }>().n));
     expect([...again].sort((a, b) => a - b)).toEqual([5, 6, 7, 8, 9]);
   }, 60_000);
+});
+
+describe('outbox events', () => {
+  it('publishes only the events its service declared: another is refused, and nothing is recorded', () => {
+    const db = tempDatabase('fastlane-finale', '');
+    const config = loadConfig('fastlane-finale', {
+      env: { MQTT_URL: 'mqtt://127.0.0.1:1', STORE: 'outbox-events' },
+      dotenv: false,
+    });
+    const bus = connectBus(config, quietLogger());
+    try {
+      const outbox = createOutbox(db.db, bus, quietLogger(), ['payment-due']);
+      const payment = { event_id: 'p-1', timestamp: '2026-11-22T10:00:00Z', customer_id: 1, amount: 1 };
+      const alert = { event_id: 'r-1', timestamp: '2026-11-22T10:00:00Z', item_id: 1, quantity: 0, threshold: 1 };
+      expect(() => outbox.emit([{ event: 'restock-alert', payload: alert }])).toThrow(
+        /fastlane-finale does not publish restock-alert/,
+      );
+      expect(outbox.pendingCount()).toBe(0);
+      expect(outbox.emit([{ event: 'payment-due', payload: payment }])).toBe(1);
+      expect(outbox.get('p-1')?.topic).toBe('spectrum-grocers/outbox-events/payment-due');
+      outbox.stop();
+    } finally {
+      void bus.close(100);
+      db.close();
+    }
+  });
 });

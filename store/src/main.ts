@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { SERVICES } from '@spectrum-grocers/contract';
+import { chainFilter, CONTROL_ROOM, HTTP_PORTS, SERVICES, type ProcessName } from '@spectrum-grocers/contract';
 import {
   createLogger,
   envPositiveInt,
@@ -41,14 +41,14 @@ const StoreEnv = z.object({
   MQTT_MAX_SESSIONS: envPositiveInt.default(DEFAULT_LIMITS.maxSessions),
   /** Messages it queues for one of the store's processes while that one is down. */
   MQTT_MAX_QUEUED_MESSAGES: envPositiveInt.default(DEFAULT_LIMITS.maxQueued),
-  /** Run the control room (the operator's dashboard, http://localhost:8086) too. */
+  /** Run the control room (the operator's dashboard) too. */
   CONTROL_ROOM: z.stringbool().default(true),
   /** Let clients without credentials watch (read-only) the embedded broker, e.g. mosquitto_sub. */
   MQTT_ANONYMOUS_READ: z.stringbool().default(true),
 });
 
 runMain('store', async (onStopping) => {
-  const config = loadConfig('store', { options: StoreEnv, defaultHttpPort: 0 });
+  const config = loadConfig('store', { options: StoreEnv });
   const log = createLogger(config);
   // One launcher per DATA_DIR, refused before it starts a broker or a service; held till we exit.
   const lock = lockDataDir(config.dataDir, LAUNCHER_LOCK, 'pnpm start');
@@ -61,7 +61,7 @@ runMain('store', async (onStopping) => {
     ACCOUNTS.map((a) => [a, process.env[passwordVariable(a)] || randomBytes(18).toString('base64url')]),
   );
   // The control room reads everything with a read-only account of its own.
-  const processes = [...config.options.SERVICES, ...(config.options.CONTROL_ROOM ? ['control-room'] : [])];
+  const processes: ProcessName[] = [...config.options.SERVICES, ...(config.options.CONTROL_ROOM ? [CONTROL_ROOM] : [])];
   let broker: EmbeddedBroker | undefined;
   if (config.mqtt.explicit) log.info({ url: config.mqtt.url }, 'using the broker of MQTT_URL; starting none');
   else {
@@ -99,14 +99,14 @@ runMain('store', async (onStopping) => {
   });
   const { hostname, port } = new URL(url);
   // The port each one gets, as the supervisor resolves its environment.
-  const page = (service: string, fallback: number) =>
-    `http://localhost:${serviceEnv(service, process.env, {}).HTTP_PORT ?? fallback}/`;
+  const page = (service: ProcessName) =>
+    `http://localhost:${serviceEnv(service, process.env, {}).HTTP_PORT ?? HTTP_PORTS[service]}/`;
   log.info(
     { url },
-    `store running; watch it with: mosquitto_sub -h ${hostname} -p ${port || 1883} -v -t '${config.topics.chain}/#'`,
+    `store running; watch it with: mosquitto_sub -h ${hostname} -p ${port || 1883} -v -t '${chainFilter(config.topics)}'`,
   );
-  if (processes.includes('hello-helper')) log.info(`entrance display: ${page('hello-helper', 8083)}`);
-  if (processes.includes('control-room')) log.info(`control room: ${page('control-room', 8086)}`);
+  if (processes.includes('hello-helper')) log.info(`entrance display: ${page('hello-helper')}`);
+  if (processes.includes(CONTROL_ROOM)) log.info(`control room: ${page(CONTROL_ROOM)}`);
   try {
     await untilSignal(log);
   } finally {

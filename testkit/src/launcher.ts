@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { SERVICES, serviceVariable } from '@spectrum-grocers/contract';
+import { PROCESSES, serviceVariable } from '@spectrum-grocers/contract';
 import { repoPath } from './paths.js';
 import { freePort, waitUntil } from './ports.js';
 import { httpPortFromLog } from './services.js';
@@ -64,7 +64,7 @@ export async function launchTestStore(dataDir: string, env: Record<string, strin
     DATA_DIR: dataDir,
     SIMULATE: 'false',
     HTTP_HOST: '127.0.0.1',
-    ...Object.fromEntries([...SERVICES, 'control-room'].map((s) => [serviceVariable(s, 'HTTP_PORT'), '0'])),
+    ...Object.fromEntries(PROCESSES.map((s) => [serviceVariable(s, 'HTTP_PORT'), '0'])),
     ...env,
   });
 }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deriveEventId, eventTopic } from '@spectrum-grocers/contract';
+import { deriveEventId, eventTopic, storeFilter } from '@spectrum-grocers/contract';
 import {
   collect,
   skipWithoutMosquitto,
@@ -77,7 +77,7 @@ describe.skipIf(skipWithoutMosquitto)('grocer against Mosquitto', () => {
   beforeAll(async () => {
     broker = await startMosquitto();
     env = { MQTT_URL: broker.url };
-    watcher = await collect(broker.url, `${root.chain}/${root.store}/#`);
+    watcher = await collect(broker.url, storeFilter(root));
     controlRoom = spawnService('control-room', {
       MQTT_URL: broker.url,
       STORE: root.store,

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseEnv } from 'dotenv';
 import mqtt, { type MqttClient } from 'mqtt';
-import { type TopicRoot } from '@spectrum-grocers/contract';
+import { type TopicRoot, DEFAULT_ROOT } from '@spectrum-grocers/contract';
 import { readSessionFile } from '@spectrum-grocers/runtime/session';
 import { passwordVariable, type Account } from '@spectrum-grocers/broker';
 
@@ -54,7 +54,7 @@ export function settings(io: Io, flags: { url?: string; username?: string; passw
   if (!/^(mqtts?|wss?):\/\//.test(url)) throw new UsageError(`not a broker URL: ${url} (mqtt://host:port)`);
   return {
     url,
-    root: { chain: env.CHAIN ?? 'spectrum-grocers', store: env.STORE ?? 'fresh-frontier' },
+    root: { chain: env.CHAIN ?? DEFAULT_ROOT.chain, store: env.STORE ?? DEFAULT_ROOT.store },
     passwordOf: (account) => pick(passwordVariable(account)),
     username: flags.username ?? env.MQTT_USERNAME,
     password: flags.password ?? env.MQTT_PASSWORD,

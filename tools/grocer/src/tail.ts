@@ -1,5 +1,13 @@
 import { parseArgs } from 'node:util';
-import { EVENT_NAMES, parseEvent, type EventName } from '@spectrum-grocers/contract';
+import {
+  EVENT_NAMES,
+  eventTopic,
+  OBSERVER,
+  parseEvent,
+  parseTopic,
+  storeFilter,
+  type EventName,
+} from '@spectrum-grocers/contract';
 import { CONNECTION_OPTIONS, connect, painter, settings, UsageError, type Io } from './io.js';
 
 export const TAIL_HELP = `Usage: grocer tail [pattern] [options]
@@ -33,20 +41,22 @@ export async function tail(args: string[], io: Io): Promise<number> {
     throw new UsageError(`--count must be a positive integer, not ${values.count}`);
   }
   const s = settings(io, values);
-  const prefix = `${s.root.chain}/${s.root.store}/`;
-  const pattern = positionals[0] ?? `${prefix}#`;
-  const filter = pattern.includes('/') || pattern.includes('#') ? pattern : `${prefix}${pattern}`;
-  if (!pattern.includes('/') && !pattern.includes('#') && !(EVENT_NAMES as string[]).includes(pattern)) {
+  const pattern = positionals[0] ?? storeFilter(s.root);
+  const isFilter = pattern.includes('/') || pattern.includes('#');
+  if (!isFilter && !(EVENT_NAMES as string[]).includes(pattern)) {
     throw new UsageError(`unknown event ${pattern} (one of ${EVENT_NAMES.join(', ')}, or an MQTT filter)`);
   }
-  const client = await connect(s, 'observer');
+  const filter = isFilter ? pattern : eventTopic(s.root, pattern as EventName);
+  const client = await connect(s, OBSERVER);
   const c = painter(io);
   let seen = 0;
   const done = new Promise<void>((resolve) => {
     client.on('message', (topic, payload) => {
       if (seen >= count) return;
-      const name = topic.startsWith(prefix) ? topic.slice(prefix.length) : topic;
-      const event = (EVENT_NAMES as string[]).includes(name) ? (name as EventName) : undefined;
+      const kind = parseTopic(s.root, topic);
+      const event = kind.kind === 'event' ? kind.event : undefined;
+      // Within the store, a topic by its name in the catalog (an event, status/…, dead-letter/…).
+      const name = kind.kind === 'event' ? kind.event : kind.kind === 'other' ? topic : `${kind.kind}/${kind.service}`;
       const parsed = event ? parseEvent(event, payload) : undefined;
       const at = new Date().toISOString();
       if (values.json) {

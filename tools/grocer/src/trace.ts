@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { CONTROL_ROOM, HTTP_PORTS } from '@spectrum-grocers/contract';
 import { CommandError, painter, UsageError, type Io } from './io.js';
 
 export const TRACE_HELP = `Usage: grocer trace <event_id> [options]
@@ -6,7 +7,7 @@ export const TRACE_HELP = `Usage: grocer trace <event_id> [options]
 The causal chain of an event, from the control room's store: the event that started it and
 everything it caused (a departure's payment and restock alerts, an arrival's welcome).
 
-      --control-room URL   the control room (default: CONTROL_ROOM_URL or http://localhost:8086)
+      --control-room URL   the control room (default: CONTROL_ROOM_URL or http://localhost:${HTTP_PORTS[CONTROL_ROOM]})
       --event NAME         the event's kind, when events of two kinds share the id (e.g. customer-departure)
       --json               the chain as JSON
   -h, --help`;
@@ -59,7 +60,7 @@ export async function trace(args: string[], io: Io): Promise<number> {
   });
   if (values.help) return (void io.stdout.write(`${TRACE_HELP}\n`), 0);
   if (positionals.length !== 1) throw new UsageError('trace needs one event_id: grocer trace <event_id>');
-  const base = values['control-room'] ?? io.env.CONTROL_ROOM_URL ?? 'http://localhost:8086';
+  const base = values['control-room'] ?? io.env.CONTROL_ROOM_URL ?? `http://localhost:${HTTP_PORTS[CONTROL_ROOM]}`;
   const query = new URLSearchParams({ event_id: positionals[0]!, ...(values.event && { event: values.event }) });
   const url = `${base.replace(/\/$/, '')}/api/trace?${query.toString()}`;
   let res: Response;

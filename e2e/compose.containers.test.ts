@@ -7,7 +7,7 @@ import {
   Wait,
   type StartedDockerComposeEnvironment,
 } from 'testcontainers';
-import { eventTopic, SERVICES } from '@spectrum-grocers/contract';
+import { eventTopic, SERVICES, storeFilter } from '@spectrum-grocers/contract';
 import { makeCredentials } from '@spectrum-grocers/broker';
 import { collect, repoPath, waitUntil, type Collector } from '@spectrum-grocers/testkit';
 import { postJson } from './harness.js';
@@ -44,7 +44,7 @@ describe.skipIf(!engine.ok)(`docker compose up, real containers${engine.ok ? '' 
     const broker = env.getContainer('message-mediator-broker-1');
     watcher = await collect(
       `mqtt://${broker.getHost()}:${broker.getMappedPort(1883)}`,
-      `${root.chain}/${root.store}/#`,
+      storeFilter(root),
       {
         username: 'observer',
         password: observerPassword,

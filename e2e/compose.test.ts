@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { eventTopic, SERVICES, type ServiceName } from '@spectrum-grocers/contract';
+import { eventTopic, HTTP_PORTS, PROCESSES, SERVICES, storeFilter } from '@spectrum-grocers/contract';
 import { makeCredentials, passwordVariable } from '@spectrum-grocers/broker';
 import {
   collect,
@@ -22,7 +22,7 @@ import { getJson, postJson } from './harness.js';
 interface ComposeService {
   image?: string;
   profiles?: string[];
-  build?: { context: string; dockerfile: string };
+  build?: { context: string; dockerfile: string; args?: Record<string, string> };
   environment?: Record<string, string>;
   volumes?: string[];
   ports?: string[];
@@ -37,10 +37,41 @@ interface Compose {
   networks: Record<string, { name?: string }>;
 }
 
+interface Workflow {
+  jobs: {
+    images: {
+      strategy: { matrix: { include: Array<{ service: string; http_port: number }> } };
+      steps: Array<{ uses?: string; with?: Record<string, string> }>;
+    };
+  };
+}
+
 const compose = parse(readFileSync(repoPath('docker-compose.yaml'), 'utf8')) as Compose;
+const workflow = parse(readFileSync(repoPath('.github/workflows/ci.yml'), 'utf8')) as Workflow;
 const BROKER = 'message-mediator-broker';
 const CONTROL_ROOM = 'control-room';
-const BUILT = [...SERVICES, CONTROL_ROOM];
+
+/** The Dockerfile's stages, each its instructions: continuation lines joined, comments dropped. */
+function dockerfileStages(text: string): string[][] {
+  const stages: string[][] = [];
+  for (const line of text.replaceAll('\\\n', ' ').split('\n')) {
+    const instruction = line.trim().replace(/\s+/g, ' ');
+    if (instruction === '' || instruction.startsWith('#')) continue;
+    if (instruction.startsWith('FROM ')) stages.push([]);
+    stages.at(-1)?.push(instruction);
+  }
+  return stages;
+}
+const [buildStage = [], imageStage = []] = dockerfileStages(readFileSync(repoPath('Dockerfile'), 'utf8'));
+const HEALTHCHECK = /^HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 CMD (\[.*\])$/;
+/** The image's healthcheck command (exec form, run in /app). */
+const imageHealthcheck = JSON.parse(
+  imageStage.map((i) => HEALTHCHECK.exec(i)?.[1]).find((cmd) => cmd !== undefined) ?? '[]',
+) as string[];
+// Every service deploys the runtime, so its healthcheck script is at the same place in each image.
+const RUNTIME_IN_IMAGE = 'node_modules/@spectrum-grocers/runtime/';
+/** The workspace file the image's healthcheck runs. */
+const healthcheckScript = repoPath(`runtime/${(imageHealthcheck[1] ?? '').replace(RUNTIME_IN_IMAGE, '')}`);
 
 describe('docker-compose.yaml', () => {
   it('runs Mosquitto and the five services on the seed network, and the control room in a profile', () => {
@@ -75,19 +106,77 @@ describe('docker-compose.yaml', () => {
     }
   });
 
-  it('builds every service with one recipe: the Dockerfiles differ only in service name and port', () => {
-    const normalised = BUILT.map((s) =>
-      readFileSync(repoPath(`services/${s}/Dockerfile`), 'utf8')
-        .replaceAll(s, '<service>')
-        .replaceAll(compose.services[s]!.environment!.HTTP_PORT!, '<port>'),
-    );
-    for (const d of normalised) expect(d).toBe(normalised[0]);
-    expect(normalised[0]).toMatch(/^FROM node:22-bookworm-slim AS build$/m);
-    expect(normalised[0]).toMatch(/^USER node$/m);
-    expect(normalised[0]).toContain('deploy --prod');
+  it('builds every process from the one Dockerfile, with its name and the HTTP port the contract gives it', () => {
+    for (const s of PROCESSES) {
+      const svc = compose.services[s]!;
+      const port = String(HTTP_PORTS[s]);
+      expect(svc.build, s).toEqual({ context: '.', dockerfile: 'Dockerfile', args: { SERVICE: s, HTTP_PORT: port } });
+      expect(svc.image, s).toBe(`spectrum-grocers/${s}:0.1.0`);
+      expect(svc.environment!.HTTP_PORT, s).toBe(port);
+      for (const published of svc.ports ?? []) expect(published.split(':').at(-1), s).toBe(port);
+    }
+    // No stale copy of the recipe is left beside a service.
+    for (const s of PROCESSES) expect(existsSync(repoPath(`services/${s}/Dockerfile`)), s).toBe(false);
   });
 
-  it("mounts the project's Mosquitto config, accounts and ACL, and builds each service from its own Dockerfile", () => {
+  it('builds in CI the image of every process from the same Dockerfile and arguments', () => {
+    const images = workflow.jobs.images;
+    expect(images.strategy.matrix.include).toEqual(PROCESSES.map((s) => ({ service: s, http_port: HTTP_PORTS[s] })));
+    const build = images.steps.find((step) => step.uses?.startsWith('docker/build-push-action@'));
+    expect(build?.with).toMatchObject({ context: '.', file: 'Dockerfile' });
+    expect(build?.with?.['build-args']?.trim().split('\n')).toEqual([
+      'SERVICE=${{ matrix.service }}',
+      'HTTP_PORT=${{ matrix.http_port }}',
+    ]);
+  });
+
+  it('builds and deploys the named service, and runs it as before: non-root, /data its own, its port and healthcheck', () => {
+    expect(buildStage[0]).toBe('FROM node:22-bookworm-slim AS build');
+    expect(buildStage).toEqual(expect.arrayContaining(['ARG SERVICE', 'ARG HTTP_PORT']));
+    const deploy = buildStage.find((i) => i.includes('deploy --prod'));
+    expect(deploy).toContain('--filter "@spectrum-grocers/${SERVICE:?');
+    expect(deploy).toContain('pnpm --filter "@spectrum-grocers/${SERVICE}" deploy --prod /out');
+    expect(imageStage).toEqual([
+      'FROM node:22-bookworm-slim',
+      'ARG HTTP_PORT',
+      'ENV NODE_ENV=production DATA_DIR=/data LOG_FORMAT=json HTTP_PORT=${HTTP_PORT}',
+      'WORKDIR /app',
+      'COPY --from=build --chown=node:node /out ./',
+      'RUN mkdir -p /data && chown node:node /data && chmod 700 /data',
+      'USER node',
+      'VOLUME ["/data"]',
+      'EXPOSE ${HTTP_PORT}',
+      expect.stringMatching(HEALTHCHECK),
+      'CMD ["node", "dist/main.js"]',
+    ]);
+    // The healthcheck is the runtime's, which every service deploys as a dependency.
+    expect(imageHealthcheck).toEqual(['node', `${RUNTIME_IN_IMAGE}dist/healthcheck.js`]);
+    for (const s of PROCESSES) {
+      const pkg = JSON.parse(readFileSync(repoPath(`services/${s}/package.json`), 'utf8')) as {
+        dependencies?: Record<string, string>;
+      };
+      expect(pkg.dependencies?.['@spectrum-grocers/runtime'], s).toBe('workspace:*');
+      expect(compose.services[s]!.healthcheck!.test, s).toEqual(['CMD', ...imageHealthcheck]);
+    }
+  });
+
+  it('refuses to build an image whose HTTP_PORT is not the one the contract gives its service', () => {
+    // The build's own check, run where the deployed service would run it (its dependencies resolve alike).
+    const check = /^RUN cd \/out && node --input-type=module -e "(.*)"$/.exec(
+      buildStage.find((i) => i.startsWith('RUN cd /out && node')) ?? '',
+    )?.[1];
+    expect(check).toContain('HTTP_PORTS');
+    const run = (service: string, port: string) =>
+      spawnSync(process.execPath, ['--input-type=module', '-e', check!], {
+        cwd: repoPath(`services/${service}`),
+        env: { SERVICE: service, HTTP_PORT: port },
+      }).status;
+    for (const s of PROCESSES) expect(run(s, String(HTTP_PORTS[s])), s).toBe(0);
+    expect(run('hello-helper', String(HTTP_PORTS['gateway-guardian']))).toBe(1);
+    expect(run('hello-helper', '')).toBe(1);
+  });
+
+  it("mounts the project's Mosquitto config, accounts and ACL, and connects each service with its own account", () => {
     expect(compose.services[BROKER]!.volumes).toEqual(
       expect.arrayContaining([
         './broker/mosquitto.conf:/mosquitto/config/mosquitto.conf:ro',
@@ -96,15 +185,12 @@ describe('docker-compose.yaml', () => {
         './broker/certs:/mosquitto/config/certs:ro',
       ]),
     );
-    for (const s of BUILT) {
-      expect(compose.services[s]!.build).toEqual({ context: '.', dockerfile: `services/${s}/Dockerfile` });
+    for (const s of PROCESSES) {
       expect(compose.services[s]!.depends_on).toEqual({ [BROKER]: { condition: 'service_healthy' } });
-      expect(compose.services[s]!.healthcheck!.test).toEqual(['CMD', 'node', 'dist/healthcheck.js']);
       // Each service connects with the account of its name, its password from .env.
-      const account = s as ServiceName | typeof CONTROL_ROOM;
       expect(compose.services[s]!.environment).toMatchObject({
-        MQTT_USERNAME: account,
-        MQTT_PASSWORD: `\${${passwordVariable(account)}:?run pnpm broker:setup first}`,
+        MQTT_USERNAME: s,
+        MQTT_PASSWORD: `\${${passwordVariable(s)}:?run pnpm broker:setup first}`,
       });
     }
   });
@@ -151,11 +237,11 @@ describe.skipIf(skipWithoutMosquitto)('docker-compose.yaml environment, run as p
       confPath: mounted('/mosquitto.conf:ro'),
       auth: { passwordFile: credentials.passwordFile, acl: readFileSync(mounted('/acl:ro'), 'utf8') },
     });
-    watcher = await collect(mosquitto.url, `${root.chain}/${root.store}/#`, {
+    watcher = await collect(mosquitto.url, storeFilter(root), {
       username: 'observer',
       password: credentials.env.OBSERVER_MQTT_PASSWORD!,
     });
-    for (const s of BUILT) {
+    for (const s of PROCESSES) {
       const given = Object.fromEntries(
         Object.entries(env(s)).map(([k, v]) => [k, interpolate(String(v), credentials.env)]),
       );
@@ -168,20 +254,21 @@ describe.skipIf(skipWithoutMosquitto)('docker-compose.yaml environment, run as p
       });
       ports[s] = await procs[s].httpPort();
     }
-    await Promise.all(BUILT.map((s) => procs[s]!.waitForLog('connected to broker')));
+    await Promise.all(PROCESSES.map((s) => procs[s]!.waitForLog('connected to broker')));
   });
   afterAll(async () => {
-    await Promise.all(BUILT.map(async (s) => void (await procs[s]?.stop('SIGTERM'))));
+    await Promise.all(PROCESSES.map(async (s) => void (await procs[s]?.stop('SIGTERM'))));
     await watcher?.close();
     await mosquitto?.dispose();
     data.remove();
   });
 
   it("passes every service's container healthcheck, run with the same environment", async () => {
-    for (const s of BUILT) {
+    for (const s of PROCESSES) {
       const check = () =>
         new Promise<number | null>((resolve) => {
-          const child = spawn(process.execPath, [repoPath(`services/${s}/dist/healthcheck.js`)], {
+          // As the image runs it: `node <the runtime's script>`, with the compose environment.
+          const child = spawn(process.execPath, [healthcheckScript], {
             env: { ...env(s), HTTP_PORT: String(ports[s]) },
           });
           child.once('exit', resolve);
@@ -204,7 +291,7 @@ describe.skipIf(skipWithoutMosquitto)('docker-compose.yaml environment, run as p
   });
 
   it('fails the healthcheck of a service that is not there', async () => {
-    const child = spawn(process.execPath, [repoPath('services/hello-helper/dist/healthcheck.js')], {
+    const child = spawn(process.execPath, [healthcheckScript], {
       env: { HTTP_PORT: String(await freePort()) },
     });
     expect(await new Promise((resolve) => child.once('exit', resolve))).toBe(1);

@@ -143,7 +143,7 @@ export function asyncApiDocument(root: TopicRoot = DEFAULT_ROOT): Record<string,
       description:
         'The events of an event-driven supermarket on MQTT. Topics are {chain}/{store}/{event}; payloads ' +
         'are JSON; the fields of the original suite keep their names, ours are optional on input. ' +
-        'Generated from the topic catalog (shared/src/topics.ts): pnpm asyncapi.',
+        'Generated from the topic catalog (contract/src/topics.ts): pnpm asyncapi.',
     },
     defaultContentType: 'application/json',
     servers: {

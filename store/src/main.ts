@@ -61,7 +61,8 @@ runMain('store', async (onStopping) => {
     ACCOUNTS.map((a) => [a, process.env[passwordVariable(a)] || randomBytes(18).toString('base64url')]),
   );
   // The control room reads everything with a read-only account of its own.
-  const processes: ProcessName[] = [...config.options.SERVICES, ...(config.options.CONTROL_ROOM ? [CONTROL_ROOM] : [])];
+  const processes: ProcessName[] = [...config.options.SERVICES];
+  if (config.options.CONTROL_ROOM) processes.push(CONTROL_ROOM);
   let broker: EmbeddedBroker | undefined;
   if (config.mqtt.explicit) log.info({ url: config.mqtt.url }, 'using the broker of MQTT_URL; starting none');
   else {

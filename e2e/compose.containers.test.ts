@@ -42,14 +42,10 @@ describe.skipIf(!engine.ok)(`docker compose up, real containers${engine.ok ? '' 
       compose = compose.withWaitStrategy(`${s}-1`, Wait.forHealthCheck());
     env = await compose.up();
     const broker = env.getContainer('message-mediator-broker-1');
-    watcher = await collect(
-      `mqtt://${broker.getHost()}:${broker.getMappedPort(1883)}`,
-      storeFilter(root),
-      {
-        username: 'observer',
-        password: observerPassword,
-      },
-    );
+    watcher = await collect(`mqtt://${broker.getHost()}:${broker.getMappedPort(1883)}`, storeFilter(root), {
+      username: 'observer',
+      password: observerPassword,
+    });
   }, 900_000);
   afterAll(async () => {
     await watcher?.close();

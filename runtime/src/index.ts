@@ -14,4 +14,4 @@ export { runMain, untilSignal } from './lifecycle.js';
 export { connectBus } from './bus.js';
 export { lockDataDir } from './data-lock.js';
 export { backoffDelay } from './timers.js';
-export { LAUNCHER_LOCK, readSessionFile, SESSION_FILE } from './session.js';
+export { LAUNCHER_LOCK, SESSION_FILE } from './session.js';

@@ -77,7 +77,9 @@ export interface RunningService {
 }
 
 function sameSet(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((x) => b.includes(x));
+  const x = new Set(a);
+  const y = new Set(b);
+  return x.size === a.length && x.size === y.size && [...x].every((e) => y.has(e));
 }
 
 /** Refuse a spec whose events disagree with the topic catalog (code cast past the types, or a stale build). */
@@ -117,7 +119,9 @@ export async function startService<S extends ProcessName, O extends z.ZodObject>
   const bus = connectBus(config, log, { announce: spec.observes === undefined });
   const outbox = createOutbox(db, bus, log, publishes);
   const ctx: ServiceContext<O> = { config, log, db, bus, outbox };
-  const metrics = createMetrics(config.service, { bus, outboxPending: () => (db.open ? outbox.pendingCount() : 0) });
+  // An observer publishes nothing: no outbox gauge for it.
+  const outboxPending = spec.observes ? undefined : () => (db.open ? outbox.pendingCount() : 0);
+  const metrics = createMetrics(config.service, { bus, outboxPending });
   outbox.onPublished((topic) => metrics.eventsOut.inc({ topic }));
   /** Undo a start that failed half-way, whichever step it failed at. */
   const abandon = async (err: unknown, http?: HttpServer): Promise<never> => {

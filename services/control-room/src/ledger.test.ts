@@ -63,6 +63,20 @@ describe('control room ledger', () => {
     expect(ledger.deadLetters()).toEqual({ total: 2, byService: { 'fastlane-finale': 2 } });
   });
 
+  it('keeps a dead letter under the id and time it names, whatever their form', () => {
+    const topic = 'spectrum-grocers/cr-test/dead-letter/fastlane-finale';
+    const letter = json({ event_id: 'abc 1/odd', timestamp: '2026-01-01 10:00:00', reason: 'bad' });
+    ledger.record({ kind: 'dead-letter', service: 'fastlane-finale' }, topic, letter);
+    expect(ledger.get('dead-letter', 'abc 1/odd')).toMatchObject({ timestamp: '2026-01-01 10:00:00' });
+  });
+
+  // inventory-intel refuses such a departure whole (dead-letter): the view of its shelves must too.
+  it('takes nothing off the stock for a basket with a product the catalog does not know', () => {
+    const start = ledger.stock().find((s) => s.product_id === 3)!.quantity;
+    expect(record(ledger, 'customer-departure', departure('d-mixed', [3, 9999]))).toBe(true);
+    expect(ledger.stock().find((s) => s.product_id === 3)!.quantity).toBe(start);
+  });
+
   it('traces a chain from any of its events: departure -> payment-due and restock-alert', () => {
     record(ledger, 'customer-departure', departure('d-7', [7]));
     const paymentId = deriveEventId('payment-due', 'd-7');

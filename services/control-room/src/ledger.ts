@@ -1,7 +1,7 @@
+import { z } from 'zod';
 import {
   idFromBytes,
   parseMessage,
-  schemas,
   type EventMessage,
   type ProductCatalog,
   type TopicKind,
@@ -80,7 +80,10 @@ function causeOf(message: EventMessage): string | null {
 }
 
 /** What the ledger needs of a dead letter, read leniently: a letter from another publisher may lack the rest. */
-const DeadLetterHead = schemas.DeadLetter.pick({ event_id: true, timestamp: true }).partial();
+const DeadLetterHead = z.object({
+  event_id: z.string().min(1).optional().catch(undefined),
+  timestamp: z.string().optional().catch(undefined),
+});
 
 /** How much of an oversized message is kept (it is kept, marked invalid, not parsed). */
 const KEPT_OF_OVERSIZED = 16 * 1024;
@@ -113,7 +116,8 @@ export function createLedger(db: Db, catalog: ProductCatalog, maxPayloadBytes = 
   function follow(message: EventMessage): void {
     switch (message.event) {
       case 'customer-departure':
-        // Products the catalog does not know are not on the shelves: nothing to take.
+        // A basket with a product the catalog does not know takes nothing: inventory-intel refuses
+        // the whole departure (dead-letter), and these are its rules.
         shelves.take(message.payload.product_ids);
         return;
       case 'restock-alert':

@@ -49,6 +49,8 @@ export async function tail(args: string[], io: Io): Promise<number> {
   const filter = isFilter ? pattern : eventTopic(s.root, pattern as EventName);
   const client = await connect(s, OBSERVER);
   const c = painter(io);
+  const prefix = storeFilter(s.root).slice(0, -'#'.length);
+  const relative = (topic: string) => (topic.startsWith(prefix) ? topic.slice(prefix.length) : topic);
   let seen = 0;
   const done = new Promise<void>((resolve) => {
     client.on('message', (topic, payload) => {
@@ -56,7 +58,8 @@ export async function tail(args: string[], io: Io): Promise<number> {
       const kind = parseTopic(s.root, topic);
       const event = kind.kind === 'event' ? kind.event : undefined;
       // Within the store, a topic by its name in the catalog (an event, status/…, dead-letter/…).
-      const name = kind.kind === 'event' ? kind.event : kind.kind === 'other' ? topic : `${kind.kind}/${kind.service}`;
+      const name =
+        kind.kind === 'other' ? relative(topic) : kind.kind === 'event' ? kind.event : `${kind.kind}/${kind.service}`;
       const parsed = event ? parseEvent(event, payload) : undefined;
       const at = new Date().toISOString();
       if (values.json) {

@@ -3,20 +3,18 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { parse as parseEnv } from 'dotenv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { eventTopic, SERVICES } from '@spectrum-grocers/contract';
 import { loadProductCatalog, SESSION_FILE } from '@spectrum-grocers/runtime';
 import { passwordVariable } from '@spectrum-grocers/broker';
 import {
-  launchChromium,
-  launchTestStore,
+  openStoreInBrowser,
   screenshotPath,
   skipWithoutChromium,
-  tempDir,
   waitUntil,
-  watchPage,
   type LaunchedStore,
   type PageProblems,
+  type StoreInBrowser,
 } from '@spectrum-grocers/testkit';
 import { getJson, postJson } from './harness.js';
 
@@ -28,25 +26,18 @@ interface TraceNode {
 }
 
 describe.skipIf(skipWithoutChromium)('the control room in a real browser (Chromium), on `pnpm start`', () => {
+  let fixture: StoreInBrowser | undefined;
   let store: LaunchedStore;
-  let browser: Browser;
   let page: Page;
-  const data = tempDir('ff-control-room-');
   const root = { chain: 'spectrum-grocers', store: 'fresh-frontier' };
   const product = loadProductCatalog().get(3)!; // 50 in stock, threshold 10
   let problems: PageProblems;
 
   beforeAll(async () => {
-    store = await launchTestStore(data.path);
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-    problems = await watchPage(page);
+    fixture = await openStoreInBrowser({ width: 1400, height: 1000 });
+    ({ store, page, problems } = fixture);
   }, 60_000);
-  afterAll(async () => {
-    await browser?.close();
-    await store?.stop();
-    data.remove();
-  });
+  afterAll(() => fixture?.close());
 
   it('shows who is online, event rates, payments, dead letters and low stock, live', async () => {
     const loaded = await page.goto(await store.url('control-room', '/'));
@@ -64,7 +55,7 @@ describe.skipIf(skipWithoutChromium)('the control room in a real browser (Chromi
       product_ids: Array<number>(taken).fill(product.id),
     });
     expect(scan.status).toBe(202);
-    const session = parseEnv(readFileSync(join(data.path, SESSION_FILE), 'utf8'));
+    const session = parseEnv(readFileSync(join(fixture!.dataDir, SESSION_FILE), 'utf8'));
     const gate = await mqtt.connectAsync(session.MQTT_URL!, {
       username: 'gateexit-guardian',
       password: session[passwordVariable('gateexit-guardian')],

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import {
   launchChromium,
-  launchTestStore,
+  openStoreInBrowser,
   screenshotPath,
   skipWithoutChromium,
   skipWithoutMosquitto,
@@ -10,30 +10,23 @@ import {
   startMosquitto,
   tempDir,
   TEST_SERVICE_ENV,
-  watchPage,
   type LaunchedStore,
   type PageProblems,
+  type StoreInBrowser,
 } from '@spectrum-grocers/testkit';
 import { postJson } from './harness.js';
 
 describe.skipIf(skipWithoutChromium)('the entrance display in a real browser (Chromium)', () => {
+  let fixture: StoreInBrowser | undefined;
   let store: LaunchedStore;
-  let browser: Browser;
   let page: Page;
-  const data = tempDir('ff-display-');
   let problems: PageProblems;
 
   beforeAll(async () => {
-    store = await launchTestStore(data.path);
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
-    problems = await watchPage(page);
+    fixture = await openStoreInBrowser({ width: 1280, height: 720 });
+    ({ store, page, problems } = fixture);
   }, 60_000);
-  afterAll(async () => {
-    await browser?.close();
-    await store?.stop();
-    data.remove();
-  });
+  afterAll(() => fixture?.close());
 
   it('shows "Welcome, <name>" within a second of a scan at the entrance', async () => {
     const loaded = await page.goto(await store.url('hello-helper', '/'));

@@ -1,6 +1,8 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { launchTestStore, type LaunchedStore } from './launcher.js';
 import { repoPath } from './paths.js';
+import { tempDir } from './store.js';
 
 const CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser'];
 
@@ -47,4 +49,35 @@ export async function watchPage(page: Page): Promise<PageProblems> {
   });
   page.on('pageerror', (e) => problems.errors.push(e.message));
   return problems;
+}
+
+/** A browser test's fixture: `pnpm start` in a DATA_DIR of its own, and a Chromium page watched for problems. */
+export interface StoreInBrowser {
+  readonly store: LaunchedStore;
+  readonly page: Page;
+  readonly problems: PageProblems;
+  readonly dataDir: string;
+  /** Close the browser, stop the store, remove its data. */
+  close(): Promise<void>;
+}
+
+export async function openStoreInBrowser(viewport: { width: number; height: number }): Promise<StoreInBrowser> {
+  const data = tempDir('ff-browser-');
+  let browser: Browser | undefined;
+  let store: LaunchedStore | undefined;
+  const close = async () => {
+    await browser?.close();
+    await store?.stop();
+    data.remove();
+  };
+  try {
+    store = await launchTestStore(data.path);
+    browser = await launchChromium();
+    const page = await browser.newPage({ viewport });
+    const problems = await watchPage(page);
+    return { store, page, problems, dataDir: data.path, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
 }

@@ -17,8 +17,10 @@ export { launchStore, launchTestStore, type LaunchedStore } from './launcher.js'
 export {
   findChromium,
   launchChromium,
+  openStoreInBrowser,
   screenshotPath,
   skipWithoutChromium,
   watchPage,
   type PageProblems,
+  type StoreInBrowser,
 } from './browser.js';

@@ -25,6 +25,8 @@ export {
   DEFAULT_ROOT,
   defaultClientId,
   HTTP_PORTS,
+  isProcess,
+  isService,
   OBSERVER,
   PROCESSES,
   serviceVariable,

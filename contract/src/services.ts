@@ -25,6 +25,16 @@ export type Watcher = (typeof WATCHERS)[number];
 export const PROCESSES = [...SERVICES, CONTROL_ROOM] as const;
 export type ProcessName = (typeof PROCESSES)[number];
 
+/** Whether a name from outside (the environment, a wire) is one of the store's services. */
+export function isService(name: string | undefined): name is ServiceName {
+  return (SERVICES as readonly (string | undefined)[]).includes(name);
+}
+
+/** Whether a name from outside is one of the store's processes. */
+export function isProcess(name: string | undefined): name is ProcessName {
+  return (PROCESSES as readonly (string | undefined)[]).includes(name);
+}
+
 /** Each process's HTTP port (`/healthz`, `/metrics`, its pages and routes) when HTTP_PORT is not set. */
 export const HTTP_PORTS: Readonly<Record<ProcessName, number>> = {
   'gateway-guardian': 8081,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SERVICES } from './services.js';
+import { isProcess, isService, SERVICES } from './services.js';
 import { deadLetterTopic, eventTopic, parseTopic, publicationsOf, statusTopic, subscriptionsOf } from './topics.js';
 
 const root = { chain: 'spectrum-grocers', store: 'fresh-frontier' };
@@ -39,5 +39,15 @@ describe('topic catalog', () => {
   it('never takes a name of Object.prototype for an event', () => {
     expect(parseTopic(crTest, 'spectrum-grocers/cr-test/__proto__')).toEqual({ kind: 'other' });
     expect(parseTopic(crTest, 'spectrum-grocers/cr-test/constructor')).toEqual({ kind: 'other' });
+  });
+
+  it('knows its processes and services by name, and nothing else (isProcess, isService)', () => {
+    expect(isProcess('control-room')).toBe(true);
+    expect(isService('control-room')).toBe(false);
+    expect(isService('fastlane-finale')).toBe(true);
+    for (const name of ['__proto__', 'constructor', 'toString', '', undefined]) {
+      expect(isProcess(name)).toBe(false);
+      expect(isService(name)).toBe(false);
+    }
   });
 });

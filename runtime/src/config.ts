@@ -6,8 +6,7 @@ import {
   DEFAULT_ROOT,
   defaultClientId,
   HTTP_PORTS,
-  PROCESSES,
-  type ProcessName,
+  isProcess,
   type TopicRoot,
 } from '@spectrum-grocers/contract';
 
@@ -155,10 +154,6 @@ export function loadConfig<O extends z.ZodObject = z.ZodObject<Record<string, ne
     exitOnStdinClose: e.EXIT_ON_STDIN_CLOSE,
     options: own.data as z.output<O>,
   });
-}
-
-function isProcess(name: string): name is ProcessName {
-  return (PROCESSES as readonly string[]).includes(name);
 }
 
 /** A process of the store listens on its own port; anything else on any free one. */

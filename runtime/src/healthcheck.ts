@@ -2,12 +2,10 @@
 // exit 0 when this container's process answers 200 on /healthz. A file to run rather than
 // `node -e '…'`, so no quoting can break between a compose file and the shell that runs it.
 // The port is HTTP_PORT, or the one the catalog gives the process SERVICE names.
-import { HTTP_PORTS, PROCESSES, type ProcessName } from '@spectrum-grocers/contract';
+import { HTTP_PORTS, isProcess } from '@spectrum-grocers/contract';
 
 const service = process.env.SERVICE;
-const port =
-  process.env.HTTP_PORT ??
-  ((PROCESSES as readonly (string | undefined)[]).includes(service) ? HTTP_PORTS[service as ProcessName] : undefined);
+const port = process.env.HTTP_PORT ?? (isProcess(service) ? HTTP_PORTS[service] : undefined);
 if (port === undefined) {
   process.stderr.write('healthcheck: set HTTP_PORT, or SERVICE to a process of the store\n');
   process.exit(2);

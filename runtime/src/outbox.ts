@@ -198,7 +198,7 @@ export function createOutbox(db: Db, bus: Bus, log: Logger, publishes: readonly 
       enqueue(events.map((e) => ({ topic: topicOf(e.event), eventId: e.payload.event_id, payload: e.payload }))),
     enqueue,
     get: (eventId) => selectById.get(eventId),
-    lastPublished: (event) => selectLastSent.get(eventTopic(bus.config.topics, event))?.payload,
+    lastPublished: (event) => selectLastSent.get(topicOf(event))?.payload,
     kick,
     // Acknowledged rows waiting for their batched mark are not pending.
     pendingCount: () => Math.max(0, (countPending.get()?.n ?? 0) - acked.length),

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import {
   AppError,
   publicationsOf,
-  SERVICES,
+  isService,
   storeFilter,
   subscriptionsOf,
   type EventName,
@@ -87,9 +87,8 @@ export function checkAgainstCatalog(
   service: ProcessName,
   declared: { consumes: readonly string[]; publishes: readonly string[] },
 ): void {
-  const isService = (SERVICES as readonly string[]).includes(service);
-  const consumes: readonly EventName[] = isService ? subscriptionsOf(service as ServiceName) : [];
-  const publishes: readonly EventName[] = isService ? publicationsOf(service as ServiceName) : [];
+  const consumes: readonly EventName[] = isService(service) ? subscriptionsOf(service) : [];
+  const publishes: readonly EventName[] = isService(service) ? publicationsOf(service) : [];
   const problems = [
     ...(sameSet(declared.consumes, consumes)
       ? []

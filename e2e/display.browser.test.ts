@@ -42,7 +42,7 @@ describe.skipIf(skipWithoutChromium)('the entrance display in a real browser (Ch
     process.stdout.write(`display: "Welcome, Dave" shown ${shownMs} ms after the scan\n`);
     expect(shownMs).toBeLessThan(1_000);
     expect(loaded!.headers()).toMatchObject({
-      'content-security-policy': expect.stringMatching(/script-src 'self'; style-src 'self'/) as string,
+      'content-security-policy': expect.stringMatching(/script-src 'self'; ?style-src 'self'/) as string,
       'x-content-type-options': 'nosniff',
       'x-frame-options': 'DENY',
       'referrer-policy': 'no-referrer',
@@ -51,6 +51,14 @@ describe.skipIf(skipWithoutChromium)('the entrance display in a real browser (Ch
     expect(await page.evaluate<string>("getComputedStyle(document.querySelector('#message')).fontWeight")).toBe('700');
     expect(problems.violations).toEqual([]);
     expect(problems.errors).toEqual([]);
+  });
+
+  it("has the store's icon, linked from the page and served as SVG", async () => {
+    const href = await page.locator('link[rel="icon"]').getAttribute('href');
+    const res = await fetch(new URL(href!, await store.url('hello-helper', '/')));
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^image\/svg\+xml/);
+    expect(await res.text()).toMatch(/^<svg /);
   });
 
   it('says plainly when the event stream is down', async () => {

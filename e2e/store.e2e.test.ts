@@ -30,6 +30,12 @@ describe.skipIf(skipWithoutMosquitto)('the store end to end: five service proces
       `payment-due for ${departureId}`,
     );
 
+  const leaveWith = async (customer_id: number, product_ids: number[]) => {
+    const scan = await postJson(store.url('gateexit-guardian', '/scans'), { customer_id, product_ids });
+    expect(scan.status).toBe(202);
+    return scan.body.event_id as string;
+  };
+
   beforeAll(async () => {
     mosquitto = await startMosquitto();
     watcher = await collect(mosquitto.url, storeFilter(root));
@@ -81,6 +87,21 @@ describe.skipIf(skipWithoutMosquitto)('the store end to end: five service proces
     expect(alerts.map((m) => m.json())).toEqual([
       expect.objectContaining({ item_id: id, quantity: threshold - 1, threshold }),
     ]);
+  });
+
+  it('takes a departure from an empty shelf: billed, and the stock stays at 0', async () => {
+    const p = catalog.get(13)!;
+    await paymentFor(await leaveWith(13, Array<number>(p.starting_stock).fill(13)));
+    await waitUntil(async () => (await stockOf(13)) === 0, 'the shelf empty');
+    // The goods left the store all the same: the scan is taken and billed.
+    const payment = (await paymentFor(await leaveWith(13, [13, 13]))).json();
+    expect(payment.amount_cents).toBe(2 * p.price_cents);
+    const before = await stockOf(1);
+    await paymentFor(await leaveWith(13, [1]));
+    await waitUntil(async () => (await stockOf(1)) === before - 1, 'the marker at inventory-intel');
+    expect(await stockOf(13)).toBe(0);
+    // One alert for the crossing, none for the empty shelf.
+    expect(watcher.on(topic('restock-alert')).filter((m) => m.json().item_id === 13)).toHaveLength(1);
   });
 
   it('bills a departure delivered twice once, and takes its items once', async () => {
@@ -161,7 +182,7 @@ describe.skipIf(skipWithoutMosquitto)('the store end to end: five service proces
       SCAN_INTERVAL_MIN_S: '0.01',
       SCAN_INTERVAL_MAX_S: '0.05',
     });
-    await waitUntil(() => gate.output().split('"msg":"Pub to').length > 5, 'five simulated scans');
+    await waitUntil(() => gate.output().split('"msg":"departure ').length > 5, 'five simulated scans');
     const started = Date.now();
     expect(await gate.stop('SIGTERM')).toBe(0);
     expect(Date.now() - started).toBeLessThan(3000);

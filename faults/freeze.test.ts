@@ -37,7 +37,7 @@ describe('the broker frozen (SIGSTOP) for 30 s while the exit gate keeps scannin
       gate
         .output()
         .split('\n')
-        .filter((l) => l.includes('"msg":"Pub to'))
+        .filter((l) => l.includes('"msg":"departure '))
         .map((l) => JSON.parse(l) as { scan: { event_id: string } })
         .map((l) => l.scan.event_id);
     await waitUntil(() => scans().length >= 20, 'twenty scans before the freeze');

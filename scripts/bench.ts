@@ -58,6 +58,7 @@ async function run(sync: 'full' | 'normal') {
         HTTP_HOST: '127.0.0.1',
         HTTP_PORT: '0',
         DB_SYNCHRONOUS: sync,
+        RESTOCK_DELAY_S: 'off',
         LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
       }),
     );

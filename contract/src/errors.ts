@@ -3,6 +3,8 @@
  * whether trying again can help; anything caught as `unknown` goes through `toAppError` first.
  */
 export const ERROR_CODES = {
+  /** A delivery id already stands for a different delivery (another product or quantity). */
+  DELIVERY_CONFLICT: { retryable: false },
   /** The environment or `.env` holds a bad value; the service cannot start. */
   CONFIG_INVALID: { retryable: false },
   /** A payload is not JSON, not UTF-8, or fails its event schema. */

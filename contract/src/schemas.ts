@@ -67,6 +67,24 @@ export const RestockAlert = z.object({
   threshold: z.int().nonnegative().optional(),
 });
 
+/** The most units one delivery may bring: a lorry, not a warehouse. */
+export const MAX_DELIVERY_QUANTITY = 100_000;
+
+/**
+ * Goods arrived for one product. `delivery_id` is the supplier's (or head office's) reference:
+ * a delivery raises the stock once however often it is sent, and a second, different delivery
+ * under the same id is refused.
+ */
+export const StockDelivered = z.object({
+  event_id: EventId.optional(),
+  /** The restock alert this delivery answers, when it answers one. */
+  causation_id: CausationId,
+  timestamp: Timestamp,
+  delivery_id: EventId,
+  product_id: Id,
+  quantity: z.int().positive().max(MAX_DELIVERY_QUANTITY),
+});
+
 export const DisplayWelcome = z.object({
   event_id: EventId,
   causation_id: CausationId,

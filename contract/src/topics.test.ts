@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { isProcess, isService, SERVICES } from './services.js';
-import { deadLetterTopic, eventTopic, parseTopic, publicationsOf, statusTopic, subscriptionsOf } from './topics.js';
+import {
+  deadLetterTopic,
+  EVENT_NAMES,
+  EVENTS,
+  eventTopic,
+  parseTopic,
+  publicationsOf,
+  statusTopic,
+  subscriptionsOf,
+} from './topics.js';
 
 const root = { chain: 'spectrum-grocers', store: 'fresh-frontier' };
 
@@ -16,9 +25,21 @@ describe('topic catalog', () => {
       'gateway-guardian': [[], ['customer-arrival']],
       'hello-helper': [['customer-arrival'], ['display-welcome']],
       'gateexit-guardian': [[], ['customer-departure']],
-      'inventory-intel': [['customer-departure'], ['restock-alert']],
+      'inventory-intel': [
+        ['customer-departure', 'stock-delivered'],
+        ['restock-alert', 'stock-delivered'],
+      ],
       'fastlane-finale': [['customer-departure'], ['payment-due']],
     });
+  });
+
+  it('names only events of the catalog as causes, and no event as its own', () => {
+    for (const event of EVENT_NAMES) {
+      for (const cause of EVENTS[event].causedBy) {
+        expect(EVENT_NAMES).toContain(cause);
+        expect(cause).not.toBe(event);
+      }
+    }
   });
 
   const crTest = { chain: 'spectrum-grocers', store: 'cr-test' };

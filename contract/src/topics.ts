@@ -1,5 +1,12 @@
 import type { z } from 'zod';
-import { CustomerArrival, CustomerDeparture, DisplayWelcome, PaymentDue, RestockAlert } from './schemas.js';
+import {
+  CustomerArrival,
+  CustomerDeparture,
+  DisplayWelcome,
+  PaymentDue,
+  RestockAlert,
+  StockDelivered,
+} from './schemas.js';
 import type { ServiceName } from './services.js';
 
 /**
@@ -12,6 +19,7 @@ export const EVENTS = {
     schema: CustomerArrival,
     publisher: 'gateway-guardian',
     subscribers: ['hello-helper'],
+    causedBy: [],
     summary: 'A loyalty card was scanned at the entry gate',
   },
   /** A customer left through the exit gate with the scanned products in the bag. */
@@ -19,6 +27,7 @@ export const EVENTS = {
     schema: CustomerDeparture,
     publisher: 'gateexit-guardian',
     subscribers: ['inventory-intel', 'fastlane-finale'],
+    causedBy: [],
     summary: 'A customer left; the exit gate scanned their card and every product in the bag',
   },
   /** The basket of one departure, priced: the customer owes this amount. */
@@ -26,6 +35,7 @@ export const EVENTS = {
     schema: PaymentDue,
     publisher: 'fastlane-finale',
     subscribers: [],
+    causedBy: ['customer-departure'],
     summary: 'The priced basket of one departure; the customer owes this amount',
   },
   /** A product's stock fell below its restock threshold. */
@@ -33,18 +43,39 @@ export const EVENTS = {
     schema: RestockAlert,
     publisher: 'inventory-intel',
     subscribers: [],
+    causedBy: ['customer-departure'],
     summary: "A product's stock fell below its restock threshold",
+  },
+  /**
+   * Goods arrived for one product. inventory-intel publishes the deliveries it is told of
+   * (POST /deliveries, its simulated supplier) and raises its stock from this topic only, so a
+   * delivery sent by anyone else (a head office) takes the same path.
+   */
+  'stock-delivered': {
+    schema: StockDelivered,
+    publisher: 'inventory-intel',
+    subscribers: ['inventory-intel'],
+    causedBy: ['restock-alert'],
+    summary: 'Goods arrived for one product; raises its stock once per delivery_id',
   },
   /** What the entrance screen shows for one arrival. */
   'display-welcome': {
     schema: DisplayWelcome,
     publisher: 'hello-helper',
     subscribers: [],
+    causedBy: ['customer-arrival'],
     summary: 'The greeting the entrance display shows for one arrival',
   },
 } as const satisfies Record<
   string,
-  { schema: z.ZodType; publisher: ServiceName; subscribers: readonly ServiceName[]; summary: string }
+  {
+    schema: z.ZodType;
+    publisher: ServiceName;
+    subscribers: readonly ServiceName[];
+    /** The kinds of event whose `event_id` this one's `causation_id` may name. */
+    causedBy: readonly string[];
+    summary: string;
+  }
 >;
 
 export type EventName = keyof typeof EVENTS;

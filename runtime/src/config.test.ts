@@ -17,6 +17,28 @@ describe('loadConfig', () => {
     expect(c.http.port).toBe(8085);
   });
 
+  it("moves the store's broker, HTTP port and DATA_DIR by PORT_OFFSET, so a second store on one machine shares none of them", () => {
+    const first = load({});
+    const second = load({ PORT_OFFSET: '10' });
+    expect([first.mqtt.port, first.http.port, first.dataDir, first.portOffset]).toEqual([1883, 8085, './data', 0]);
+    expect(second.mqtt.url).toBe('mqtt://localhost:1893');
+    expect([second.mqtt.port, second.http.port, second.dataDir]).toEqual([1893, 8095, './data/offset-10']);
+    // What is set outright wins over the offset.
+    const own = load({ PORT_OFFSET: '10', MQTT_PORT: '2000', HTTP_PORT: '9000', DATA_DIR: '/srv/store' });
+    expect([own.mqtt.port, own.http.port, own.dataDir]).toEqual([2000, 9000, '/srv/store']);
+    // A process outside the store's listens on any free port, whatever the offset.
+    expect(loadConfig('bench', { env: { PORT_OFFSET: '10' }, dotenv: false }).http.port).toBe(0);
+  });
+
+  it('refuses a PORT_OFFSET whose ports would overlap another store’s or run past 65535, with the other problems', () => {
+    for (const offset of ['5', '-10', '1e3', 'ten', '57450']) {
+      expect(() => load({ PORT_OFFSET: offset, LOG_LEVEL: 'loud' }), offset).toThrow(
+        /PORT_OFFSET: must be a multiple of 10 from 0 to 57440[\s\S]*LOG_LEVEL/,
+      );
+    }
+    expect(load({ PORT_OFFSET: '57440' }).http.port).toBe(8085 + 57_440);
+  });
+
   it("honours the original suite's BROKER_ADDRESS host", () => {
     const c = load({ BROKER_ADDRESS: 'message-mediator-broker', MQTT_PORT: '1884' });
     expect(c.mqtt.url).toBe('mqtt://message-mediator-broker:1884');

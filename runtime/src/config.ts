@@ -1,14 +1,8 @@
 import { existsSync } from 'node:fs';
 import { config as loadDotenv } from 'dotenv';
 import { z } from 'zod';
-import {
-  AppError,
-  DEFAULT_ROOT,
-  defaultClientId,
-  HTTP_PORTS,
-  isProcess,
-  type TopicRoot,
-} from '@spectrum-grocers/contract';
+import { AppError, DEFAULT_ROOT, defaultClientId, isProcess, type TopicRoot } from '@spectrum-grocers/contract';
+import { portOffsetProblem, storeInstance } from './instance.js';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
@@ -25,7 +19,8 @@ export const BaseEnv = z.object({
     .optional(),
   /** The original suite's variable: a broker host name, used when MQTT_URL is not set. */
   BROKER_ADDRESS: z.string().min(1).optional(),
-  MQTT_PORT: port.default(1883),
+  /** The port of BROKER_ADDRESS, or of the embedded broker: 1883 + PORT_OFFSET unless set. */
+  MQTT_PORT: port.optional(),
   MQTT_USERNAME: z.string().optional(),
   MQTT_PASSWORD: z.string().optional(),
   MQTT_CLIENT_ID: z.string().min(1).max(128).optional(),
@@ -40,7 +35,20 @@ export const BaseEnv = z.object({
   MQTT_RECONNECT_MAX_MS: positiveInt.default(30_000),
   CHAIN: topicLevel.default(DEFAULT_ROOT.chain),
   STORE: topicLevel.default(DEFAULT_ROOT.store),
-  DATA_DIR: z.string().min(1).default('./data'),
+  /** `./data` for the first store on a machine, `./data/offset-<PORT_OFFSET>` for any other. */
+  DATA_DIR: z.string().min(1).optional(),
+  /**
+   * Which store of this machine this is: shifts the broker's port and every process's HTTP
+   * port by this much, and gives the store a DATA_DIR of its own (see instance.ts).
+   */
+  PORT_OFFSET: z
+    .string()
+    .default('0')
+    .superRefine((text, ctx) => {
+      const problem = portOffsetProblem(text);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .transform(Number),
   DB_SYNCHRONOUS: z.enum(['full', 'normal']).default('full'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
@@ -76,6 +84,8 @@ export interface BaseConfig {
     readonly reconnectMaxMs: number;
   };
   readonly topics: TopicRoot;
+  /** PORT_OFFSET: which store of this machine this is (0: the first). */
+  readonly portOffset: number;
   readonly dataDir: string;
   readonly dbSynchronous: 'full' | 'normal';
   readonly log: { readonly level: string; readonly format: 'json' | 'pretty' };
@@ -128,13 +138,15 @@ export function loadConfig<O extends z.ZodObject = z.ZodObject<Record<string, ne
     throw new AppError('CONFIG_INVALID', `invalid configuration for ${service}:\n${problems.join('\n')}`);
   }
   const e = base.data;
-  const url = e.MQTT_URL ?? `mqtt://${e.BROKER_ADDRESS ?? 'localhost'}:${e.MQTT_PORT}`;
+  const instance = storeInstance(e.PORT_OFFSET);
+  const mqttPort = e.MQTT_PORT ?? instance.mqttPort;
+  const url = e.MQTT_URL ?? `mqtt://${e.BROKER_ADDRESS ?? 'localhost'}:${mqttPort}`;
   return deepFreeze({
     service,
     mqtt: {
       url,
       explicit: e.MQTT_URL !== undefined || e.BROKER_ADDRESS !== undefined,
-      port: e.MQTT_PORT,
+      port: mqttPort,
       username: e.MQTT_USERNAME,
       password: e.MQTT_PASSWORD,
       clientId: e.MQTT_CLIENT_ID ?? defaultClientId(e.STORE, service),
@@ -144,21 +156,18 @@ export function loadConfig<O extends z.ZodObject = z.ZodObject<Record<string, ne
       reconnectMaxMs: e.MQTT_RECONNECT_MAX_MS,
     },
     topics: { chain: e.CHAIN, store: e.STORE },
-    dataDir: e.DATA_DIR,
+    portOffset: e.PORT_OFFSET,
+    dataDir: e.DATA_DIR ?? instance.dataDir,
     dbSynchronous: e.DB_SYNCHRONOUS,
     log: { level: e.LOG_LEVEL, format: resolveLogFormat(e.LOG_FORMAT) },
-    http: { host: e.HTTP_HOST, port: e.HTTP_PORT ?? defaultPort(service) },
+    // A process of the store listens on its own port; anything else on any free one.
+    http: { host: e.HTTP_HOST, port: e.HTTP_PORT ?? (isProcess(service) ? instance.httpPort(service) : 0) },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     maxPayloadBytes: e.MAX_PAYLOAD_BYTES,
     outboxResendWindowMs: e.OUTBOX_RESEND_WINDOW_MS,
     exitOnStdinClose: e.EXIT_ON_STDIN_CLOSE,
     options: own.data as z.output<O>,
   });
-}
-
-/** A process of the store listens on its own port; anything else on any free one. */
-function defaultPort(service: string): number {
-  return isProcess(service) ? HTTP_PORTS[service] : 0;
 }
 
 function resolveLogFormat(format: 'auto' | 'json' | 'pretty'): 'json' | 'pretty' {

@@ -18,6 +18,7 @@ import type { Bus, MessageHandler } from './bus.js';
 import type { Logger } from './logger.js';
 import type { Metrics, Outcome } from './metrics.js';
 import type { Outbox, Outgoing } from './outbox.js';
+import { shortId } from './pretty.js';
 import type { Db } from './store.js';
 import { backoffDelay, sleep } from './timers.js';
 
@@ -113,11 +114,12 @@ export function createConsumer({ bus, db, outbox, log, routes, metrics }: Consum
     return { topic: deadLetterTopic(root, service), eventId: letter.event_id, payload: letter };
   }
 
-  function refuse(sourceId: string, topic: string, bytes: Buffer, reason: string): Outcome {
+  function refuse(event: EventName, sourceId: string, topic: string, bytes: Buffer, reason: string): Outcome {
     if (commit(sourceId, topic, 'dead-letter', () => ({ deadLetter: deadLetter(sourceId, topic, bytes, reason) }))) {
       stats.deadLettered++;
       metrics?.deadLetters.inc({ topic });
-      log.warn({ topic, eventId: sourceId, reason }, 'refused message; sent to dead-letter');
+      // One message per event kind, so a publisher sending garbage is counted, not echoed.
+      log.warn({ topic, eventId: sourceId, reason }, `refused a ${event} message; sent to dead-letter`);
       return 'dead_letter';
     }
     stats.duplicates++;
@@ -127,29 +129,31 @@ export function createConsumer({ bus, db, outbox, log, routes, metrics }: Consum
   function handleOnce(topic: string, bytes: Buffer): Outcome {
     const event = byTopic.get(topic);
     if (event === undefined) {
-      log.warn({ topic }, 'message on a topic with no handler; acknowledged and ignored');
+      log.warn({ topic, repeatKey: 'topic' }, 'message on a topic with no handler; acknowledged and ignored');
       return 'ignored';
     }
     if (bytes.length > maxPayloadBytes) {
       const reason = `payload of ${bytes.length} bytes is over the ${maxPayloadBytes}-byte limit (MAX_PAYLOAD_BYTES)`;
-      return refuse(idFromBytes(bytes), topic, bytes, reason);
+      return refuse(event, idFromBytes(bytes), topic, bytes, reason);
     }
     const parsed = parseEvent(event, bytes);
-    if (!parsed.ok) return refuse(idFromBytes(bytes), topic, bytes, parsed.reason);
+    if (!parsed.ok) return refuse(event, idFromBytes(bytes), topic, bytes, parsed.reason);
     const handler = routes[event] as EventHandler<typeof event>;
     const id = parsed.value.event_id;
     try {
+      // The handler logs the event's one info line; the runtime's detail is at debug.
       if (commit(id, topic, 'handled', () => ({ events: handler(parsed.value) }))) {
         stats.handled++;
+        log.debug({ topic, eventId: id }, `${event} ${shortId(id)} handled`);
         return 'handled';
       }
       stats.duplicates++;
-      log.info({ topic, eventId: id }, 'duplicate event ignored');
+      log.info({ topic, eventId: id }, `${event} ${shortId(id)}: duplicate, already handled`);
       return 'duplicate';
     } catch (err) {
       const e = toAppError(err);
       if (e.retryable) throw e;
-      return refuse(id, topic, bytes, `${e.code}: ${e.message}`);
+      return refuse(event, id, topic, bytes, `${e.code}: ${e.message}`);
     }
   }
 

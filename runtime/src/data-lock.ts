@@ -59,12 +59,22 @@ export function tightenCompanions(dbPath: string): void {
   }
 }
 
+/** What DATA_DIR_IN_USE tells whoever was refused to do, unless the caller knows better. */
+const REMEDY = 'stop that one, or give this one a DATA_DIR of its own';
+
 /**
  * Take `name`'s lock in `dir` on an open connection: held exclusively until the connection
  * closes or the process dies. Throws DATA_DIR_IN_USE when a live process holds it. `label`
- * names the holder in that message.
+ * names the holder in that message, `remedy` what to do about it.
  */
-export function attachDataLock(db: Database.Database, dir: string, name: string, label = name, waitMs = WAIT_MS): void {
+export function attachDataLock(
+  db: Database.Database,
+  dir: string,
+  name: string,
+  label = name,
+  waitMs = WAIT_MS,
+  remedy = REMEDY,
+): void {
   const path = lockPath(dir, name);
   makePrivateFile(path);
   db.pragma(`busy_timeout = ${waitMs}`);
@@ -76,17 +86,17 @@ export function attachDataLock(db: Database.Database, dir: string, name: string,
     db.pragma(`${LOCK_SCHEMA}.locking_mode = EXCLUSIVE`);
     db.pragma(`${LOCK_SCHEMA}.user_version = ${process.pid}`);
   } catch (err) {
-    if (isBusy(err)) throw inUse(dir, label, holderPid(path));
+    if (isBusy(err)) throw inUse(dir, label, holderPid(path), remedy);
     throw err;
   }
 }
 
 /** Hold `name`'s lock in `dir` (created 0700 if missing) until `release()` or death. */
-export function lockDataDir(dir: string, name: string, label = name, waitMs = WAIT_MS): DataLock {
+export function lockDataDir(dir: string, name: string, label = name, waitMs = WAIT_MS, remedy = REMEDY): DataLock {
   makePrivateDir(dir);
   const db = new Database(':memory:');
   try {
-    attachDataLock(db, dir, name, label, waitMs);
+    attachDataLock(db, dir, name, label, waitMs, remedy);
   } catch (err) {
     db.close();
     throw err;
@@ -120,12 +130,9 @@ function isBusy(err: unknown): boolean {
   return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
 }
 
-function inUse(dir: string, label: string, pid: number | undefined): AppError {
+function inUse(dir: string, label: string, pid: number | undefined, remedy: string): AppError {
   const holder = pid === undefined ? label : `${label} (pid ${pid})`;
-  return new AppError(
-    'DATA_DIR_IN_USE',
-    `DATA_DIR ${dir} is in use by another ${holder}; stop that one, or give this one a DATA_DIR of its own`,
-  );
+  return new AppError('DATA_DIR_IN_USE', `DATA_DIR ${dir} is in use by another ${holder}; ${remedy}`);
 }
 
 /** The pid the lock's holder wrote, if it got that far. */

@@ -48,7 +48,7 @@ describe('POST /scans at the exit gate', () => {
         http: (ctx) => {
           outbox = ctx.outbox;
           const store = { outbox, topics: root };
-          return { routes: { 'POST /scans': createScanRoute(store, 'customer-departure', log, { clock: () => now }) } };
+          return [createScanRoute(store, 'customer-departure', log, { clock: () => now })];
         },
       },
       config,

@@ -2,8 +2,8 @@ import { z } from 'zod';
 import {
   eventTopic,
   newEventId,
+  schemas,
   toAppError,
-  validateEvent,
   type Event,
   type EventMessage,
   type EventName,
@@ -12,9 +12,10 @@ import {
   type TopicRoot,
   type WireEvent,
 } from '@spectrum-grocers/contract';
-import type { HttpReply, Route } from './http.js';
 import type { Logger } from './logger.js';
 import type { Outbox } from './outbox.js';
+import { shortId } from './pretty.js';
+import { ErrorBody, route, type HttpRoute } from './routes.js';
 import type { ServiceSpec } from './service.js';
 import { sleep } from './timers.js';
 
@@ -35,6 +36,14 @@ export function recordScan<E extends ScanEvent>(store: ScanStore, event: E, scan
   const added = store.outbox.emit([{ event, payload: scan } as unknown as EventMessage]);
   store.outbox.kick();
   return added === 1;
+}
+
+/** A scan as a person reads it in the log: `departure 1f3a9c2e customer 7: 3 items scanned`. */
+export function scanLine(scan: Event<ScanEvent>, result: string): string {
+  const who = `${shortId(scan.event_id)} customer ${scan.customer_id}`;
+  if (!('product_ids' in scan)) return `arrival ${who}: ${result}`;
+  const n = scan.product_ids.length;
+  return `departure ${who}: ${n} item${n === 1 ? '' : 's'} ${result}`;
 }
 
 /** JSON with every object's keys sorted, so that bodies differing only in key order compare equal. */
@@ -71,6 +80,17 @@ export interface ScanRouteOptions<E extends ScanEvent> {
   refuse?: (scan: Event<E>) => string | undefined;
 }
 
+/** What a sensor posts: the event, its `timestamp` and `event_id` optional (the gate fills them). */
+const SCAN_BODIES = {
+  'customer-arrival': schemas.CustomerArrival.partial({ timestamp: true }),
+  'customer-departure': schemas.CustomerDeparture.partial({ timestamp: true }),
+} as const satisfies Record<ScanEvent, z.ZodType>;
+
+type ScanBody<E extends ScanEvent> = Omit<WireEvent<E>, 'timestamp'> & { timestamp?: string };
+
+const Accepted = z.object({ event_id: schemas.EventId.describe('The stored scan’s event_id, sent or given') });
+const Conflict = ErrorBody.extend({ event_id: schemas.EventId.describe('The event_id already stored') });
+
 /**
  * `POST /scans` for a real sensor: the body is the event without (or with) `timestamp` and
  * `event_id`, validated by the event's schema. 202 with the `event_id` once the scan is stored
@@ -83,25 +103,33 @@ export function createScanRoute<E extends ScanEvent>(
   event: E,
   log: Logger,
   { clock = () => new Date(), refuse }: ScanRouteOptions<E> = {},
-): Route {
-  return (body): HttpReply => {
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-      return { status: 400, body: { error: 'body must be a JSON object' } };
-    }
-    const parsed = validateEvent(event, { timestamp: clock().toISOString(), ...body }, newEventId);
-    if (!parsed.ok) return { status: 400, body: { error: parsed.reason } };
-    const scan = parsed.value;
-    const refusal = refuse?.(scan);
-    if (refusal !== undefined) return { status: 400, body: { error: refusal } };
-    const isNew = recordScan(store, event, scan);
-    if (!isNew && !sameAsStored(store, event, scan, 'timestamp' in body)) {
-      log.warn({ event, eventId: scan.event_id }, 'scan refused: its event_id belongs to a different scan');
-      const error = `event_id ${scan.event_id} is already stored with a different scan: a retry must repeat its body, a new scan needs a new event_id`;
-      return { status: 409, body: { error, event_id: scan.event_id } };
-    }
-    log.info({ event, eventId: scan.event_id, repeated: !isNew }, 'scan accepted');
-    return { status: 202, body: { event_id: scan.event_id } };
-  };
+): HttpRoute {
+  return route({
+    method: 'POST',
+    path: '/scans',
+    summary: `One ${event} from the gate's sensor, answered once it is committed (published when the broker has it)`,
+    description:
+      'A retry under the same event_id is answered 202 again and stored once; a different scan under a stored event_id is 409.',
+    body: SCAN_BODIES[event] as unknown as z.ZodType<ScanBody<E>>,
+    responses: { 202: Accepted, 400: ErrorBody, 409: Conflict },
+    handler: ({ body }) => {
+      const { event_id = newEventId(), timestamp = clock().toISOString(), ...rest } = body;
+      const scan = { event_id, timestamp, ...rest } as Event<E>;
+      const refusal = refuse?.(scan);
+      if (refusal !== undefined) return { status: 400, body: { error: refusal } };
+      const isNew = recordScan(store, event, scan);
+      if (!isNew && !sameAsStored(store, event, scan, body.timestamp !== undefined)) {
+        log.warn({ event, eventId: scan.event_id }, 'scan refused: its event_id belongs to a different scan');
+        const error = `event_id ${scan.event_id} is already stored with a different scan: a retry must repeat its body, a new scan needs a new event_id`;
+        return { status: 409, body: { error, event_id: scan.event_id } };
+      }
+      log.info(
+        { event, eventId: scan.event_id, repeated: !isNew },
+        scanLine(scan, isNew ? 'scanned' : 'scanned again; stored already'),
+      );
+      return { status: 202, body: { event_id: scan.event_id } };
+    },
+  });
 }
 
 export interface SimulationOptions<E extends ScanEvent> {
@@ -122,7 +150,7 @@ export async function runSimulation<E extends ScanEvent>(opts: SimulationOptions
     const scan = { ...opts.generate(new Date()), event_id: newEventId() } as Event<E>;
     try {
       recordScan(store, event, scan);
-      log.info({ topic, scan }, `Pub to ${topic}`);
+      log.info({ topic, scan }, scanLine(scan, 'scanned (simulated)'));
     } catch (err) {
       log.warn({ err: toAppError(err) }, 'simulated scan not recorded');
     }
@@ -172,11 +200,9 @@ export function gateService<S extends ServiceName, E extends ScanEvent & Publish
     service: spec.service,
     env: spec.env,
     publishes: [spec.event] as ServiceSpec<S, O>['publishes'],
-    http: ({ outbox, config, log }) => ({
-      routes: {
-        'POST /scans': createScanRoute({ outbox, topics: config.topics }, spec.event, log, { refuse: spec.refuse }),
-      },
-    }),
+    http: ({ outbox, config, log }) => [
+      createScanRoute({ outbox, topics: config.topics }, spec.event, log, { refuse: spec.refuse }),
+    ],
     run: ({ outbox, config, log }, signal) => {
       const o = config.options;
       if (!o.SIMULATE) return Promise.resolve();

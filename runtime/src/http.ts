@@ -1,187 +1,227 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { AppError, toAppError } from '@spectrum-grocers/contract';
+import fastifySwagger from '@fastify/swagger';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import {
+  jsonSchemaTransform,
+  jsonSchemaTransformObject,
+  serializerCompiler,
+  validatorCompiler,
+} from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { AppError } from '@spectrum-grocers/contract';
 import type { BaseConfig } from './config.js';
+import { errorReply, isJson, MAX_BODY_BYTES, secure } from './http-policy.js';
 import type { Logger } from './logger.js';
+import { ErrorBody, route, type HttpRoute } from './routes.js';
 
-export interface HttpReply {
-  status: number;
-  /** Sent as JSON; a string is sent as it is, with the content-type of `headers` (default text/plain). */
-  body: unknown;
-  headers?: Record<string, string>;
-}
-
-/** A route gets the parsed JSON body (for POST) and answers with a status and a JSON body. */
-export type Route = (body: unknown, req: IncomingMessage) => Promise<HttpReply> | HttpReply;
-
-/**
- * A route that keeps its response open (Server-Sent Events): it writes to `res` itself and is
- * ended by the server when it closes.
- */
-export type StreamRoute = (req: IncomingMessage, res: ServerResponse) => void;
+export { MAX_BODY_BYTES } from './http-policy.js';
 
 export interface HttpServer {
   readonly server: Server;
   readonly port: number;
-  close(): Promise<void>;
+  /**
+   * Stop listening, end open streams and idle connections, and give requests in flight up to
+   * `graceMs` to finish before their connections are dropped.
+   */
+  close(graceMs?: number): Promise<void>;
 }
 
-/** Scans are small; anything bigger is refused before it is read. */
-export const MAX_BODY_BYTES = 64 * 1024;
+/** What GET /healthz says: its status, and what the service adds (connection, counters). */
+export const HealthBody = z.looseObject({
+  status: z.enum(['ok', 'unavailable']),
+  service: z.string(),
+  connected: z.boolean().describe('Connected to the broker'),
+  subscribed: z.boolean().optional().describe('Subscribed to what it reads (a service that reads)'),
+  received: z.int().nonnegative().optional(),
+  handled: z.int().nonnegative().optional(),
+  duplicates: z.int().nonnegative().optional(),
+  deadLettered: z.int().nonnegative().optional(),
+  outboxPending: z.int().nonnegative().optional().describe('Events committed, not yet acknowledged by the broker'),
+});
 
-/**
- * What a page of ours may load: its own script, stylesheet and event stream, nothing inline and
- * nothing from elsewhere, so an injected `<script>` or `on…=` attribute does not run.
- */
-const PAGE_CSP =
-  "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; " +
-  "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+/** What each status means, for the OpenAPI document (a response schema's own description wins). */
+const MEANING: Record<number, string> = {
+  200: 'OK',
+  202: 'Accepted: committed, published when the broker has it',
+  400: 'Refused: the error names the field',
+  404: 'Not found',
+  409: 'Conflict',
+  413: `Body larger than ${MAX_BODY_BYTES} bytes`,
+  415: 'Body not JSON',
+  503: 'Unavailable for now',
+};
 
-/**
- * On every response, streams and errors too: no MIME sniffing (a JSON body is never run as a
- * script), no framing by another site (clickjacking), no URL leaked in a Referer, and a policy
- * under which a response that is not a page loads nothing. Pages replace the policy with PAGE_CSP.
- */
-const SECURITY_HEADERS = {
-  'x-content-type-options': 'nosniff',
-  'x-frame-options': 'DENY',
-  'referrer-policy': 'no-referrer',
-  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
-} as const;
-
-const TEXT_TYPES = {
-  html: 'text/html; charset=utf-8',
-  js: 'text/javascript; charset=utf-8',
-  css: 'text/css; charset=utf-8',
-} as const;
-
-/**
- * A GET route serving fixed text: a page, or the script or stylesheet it loads from its own
- * origin (PAGE_CSP allows no inline ones). Each is sent as its type: under nosniff a browser
- * runs no script and applies no stylesheet sent as anything else.
- */
-export function textRoute(body: string, type: keyof typeof TEXT_TYPES): Route {
-  const reply: HttpReply = { status: 200, body, headers: { 'content-type': TEXT_TYPES[type] } };
-  return () => reply;
+/** A route's responses as documented: its own, and the refusals of a bad body or query. */
+function documentedResponses(r: Extract<HttpRoute, { kind: 'json' }>): Record<number, unknown> {
+  const all: Record<number, z.ZodType> = {};
+  if (r.query) all[400] = ErrorBody;
+  if (r.body) Object.assign(all, { 400: ErrorBody, 413: ErrorBody, 415: ErrorBody });
+  Object.assign(all, r.responses);
+  return Object.fromEntries(
+    Object.entries(all).map(([status, schema]) => {
+      const type = status === '200' && r.produces ? r.produces.split(';')[0]! : 'application/json';
+      const description = schema.description ?? MEANING[Number(status)] ?? 'Error';
+      return [status, { description, content: { [type]: { schema } } }];
+    }),
+  );
 }
 
-function send(res: ServerResponse, reply: HttpReply): void {
-  const text = typeof reply.body === 'string';
-  const body = text ? (reply.body as string) : JSON.stringify(reply.body);
-  const type =
-    reply.headers?.['content-type'] ?? (text ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8');
-  res.writeHead(reply.status, {
-    ...(type.startsWith('text/html') ? { 'content-security-policy': PAGE_CSP } : {}),
-    'content-type': type,
-    'content-length': Buffer.byteLength(body),
-    ...reply.headers,
+function register(app: FastifyInstance, r: HttpRoute, open: Set<ServerResponse>): void {
+  if (r.kind === 'stream') {
+    const response = {
+      200: { description: 'Server-Sent Events', content: { 'text/event-stream': { schema: z.string() } } },
+    };
+    app.get(r.path, { schema: { summary: r.summary, response } }, (req, reply) => {
+      reply.hijack();
+      open.add(reply.raw);
+      reply.raw.once('close', () => open.delete(reply.raw));
+      r.open(req.raw, reply.raw);
+    });
+    return;
+  }
+  app.route({
+    method: r.method,
+    url: r.path,
+    schema: {
+      summary: r.summary,
+      ...(r.description && { description: r.description }),
+      ...(r.body && { body: r.body }),
+      ...(r.query && { querystring: r.query }),
+      response: documentedResponses(r),
+    },
+    // Refused before the body is read: JSON only.
+    ...(r.body && {
+      onRequest: (req, reply, done) => {
+        if (isJson(req.headers['content-type'])) return done();
+        void reply.code(415).send({ error: 'content-type must be application/json' });
+      },
+    }),
+    handler: async (req, reply) => {
+      const out = await r.handler({ body: req.body, query: req.query });
+      void reply.code(out.status);
+      if (out.headers) void reply.headers(out.headers);
+      if (r.produces && typeof out.body === 'string') void reply.type(r.produces);
+      return out.body;
+    },
   });
-  res.end(body);
 }
 
-async function readJson(req: IncomingMessage): Promise<HttpReply | { json: unknown }> {
-  const type = req.headers['content-type'] ?? '';
-  if (!/^application\/json\b/i.test(type)) {
-    return { status: 415, body: { error: 'content-type must be application/json' } };
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) return { status: 413, body: { error: `body larger than ${MAX_BODY_BYTES} bytes` } };
-    chunks.push(chunk);
-  }
-  try {
-    return { json: JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown };
-  } catch (err) {
-    return { status: 400, body: { error: `body is not valid JSON: ${(err as Error).message}` } };
-  }
+export interface HttpOptions {
+  /** The OpenAPI document's title and version: the service and its package's version. */
+  title: string;
+  version: string;
+  routes: readonly HttpRoute[];
+  healthy: () => { ok: boolean; detail: Record<string, unknown> };
 }
 
 /**
- * A small JSON-over-HTTP server: `routes` keyed by "METHOD /path", plus GET /healthz
- * (200 while `healthy()` holds, 503 otherwise).
+ * A service's HTTP server: its routes, GET /healthz (200 while `healthy()` holds, 503
+ * otherwise), and GET /openapi.json, the OpenAPI 3.1 document generated from the routes' schemas.
  */
 export async function startHttpServer(
   config: Pick<BaseConfig, 'http'>,
   log: Logger,
-  opts: {
-    routes?: Record<string, Route>;
-    /** GET routes that stream (Server-Sent Events). */
-    streams?: Record<string, StreamRoute>;
-    healthy: () => { ok: boolean; detail: Record<string, unknown> };
-  },
+  opts: HttpOptions,
 ): Promise<HttpServer> {
+  const app = Fastify({
+    bodyLimit: MAX_BODY_BYTES,
+    keepAliveTimeout: 5000,
+    forceCloseConnections: 'idle',
+    exposeHeadRoutes: false,
+    // A request already on an open connection while we close is answered as usual (the store
+    // is still open then), not with a 503 body of the framework's own shape.
+    return503OnClosing: false,
+    // A body naming __proto__ or constructor.prototype is refused, never merged.
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  // JSON only: a text/plain body is answered 415 like any other type.
+  app.removeContentTypeParser('text/plain');
+  const pages = new Set(
+    opts.routes.flatMap((r) => (r.kind === 'json' && r.produces?.startsWith('text/html') ? [r.path] : [])),
+  );
+  secure(app, pages);
+  await app.register(fastifySwagger, {
+    openapi: { openapi: '3.1.0', info: { title: opts.title, version: opts.version } },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  });
+
   const open = new Set<ServerResponse>();
-  const routes: Record<string, Route> = {
-    'GET /healthz': () => {
+  // Paths we serve, by method: a known path asked with another method is 405, not 404.
+  const methods = new Map<string, string[]>();
+  const health = route({
+    method: 'GET',
+    path: '/healthz',
+    summary: 'Whether the service is connected and, when it reads, subscribed (200), or not (503)',
+    responses: { 200: HealthBody, 503: HealthBody },
+    handler: () => {
       const h = opts.healthy();
-      return { status: h.ok ? 200 : 503, body: { status: h.ok ? 'ok' : 'unavailable', ...h.detail } };
+      const body = {
+        service: '',
+        connected: false,
+        ...h.detail,
+        status: h.ok ? ('ok' as const) : ('unavailable' as const),
+      };
+      return h.ok ? { status: 200, body } : { status: 503, body };
     },
-    ...opts.routes,
-  };
-  const server = createServer((req, res) => {
-    for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
-    const path = (req.url ?? '/').split('?')[0] ?? '/';
-    // The path comes from the wire: own keys only (a request for `constructor` finds no route).
-    const streams = opts.streams ?? {};
-    const stream = req.method === 'GET' && Object.hasOwn(streams, path) ? streams[path] : undefined;
-    if (stream) {
-      open.add(res);
-      res.once('close', () => open.delete(res));
-      return stream(req, res);
-    }
-    const key = `${req.method} ${path}`;
-    const route = Object.hasOwn(routes, key) ? routes[key] : undefined;
-    if (!route) {
-      const known = Object.keys(routes).some((k) => k.endsWith(` ${path}`)) || Object.hasOwn(streams, path);
-      return send(
-        res,
-        known ? { status: 405, body: { error: 'method not allowed' } } : { status: 404, body: { error: 'not found' } },
+  });
+  const document = route({
+    method: 'GET',
+    path: '/openapi.json',
+    summary: 'This document: the HTTP API of the service (OpenAPI 3.1)',
+    responses: { 200: z.looseObject({ openapi: z.string() }) },
+    handler: () => ({ status: 200, body: app.swagger() as { openapi: string } }),
+  });
+  for (const r of [health, document, ...opts.routes]) {
+    const method = r.kind === 'stream' ? 'GET' : r.method;
+    methods.set(r.path, [...(methods.get(r.path) ?? []), method]);
+    register(app, r, open);
+  }
+  app.setNotFoundHandler((req, reply) => {
+    const allowed = methods.get(req.url.split('?')[0] ?? '/');
+    if (allowed) void reply.code(405).header('allow', allowed.join(', ')).send({ error: 'method not allowed' });
+    else void reply.code(404).send({ error: 'not found' });
+  });
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    const { status, error, retry } = errorReply(err, log, req.url.split('?')[0] ?? '/');
+    if (retry) void reply.header('retry-after', '1');
+    void reply.code(status).send({ error });
+  });
+  // Open streams would hold the close until their browsers leave: end them first.
+  app.addHook('preClose', (done) => {
+    for (const res of open) res.end();
+    done();
+  });
+
+  try {
+    await app.listen({ port: config.http.port, host: config.http.host });
+  } catch (err) {
+    await app.close();
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new AppError(
+        'PORT_IN_USE',
+        `HTTP port ${config.http.port} is already in use; set HTTP_PORT to a free port`,
       );
     }
-    void (async () => {
-      try {
-        let body: unknown;
-        if (req.method === 'POST') {
-          const read = await readJson(req);
-          if (!('json' in read)) return send(res, read);
-          body = read.json;
-        }
-        send(res, await route(body, req));
-      } catch (err) {
-        const e = toAppError(err);
-        log.error({ err: e, path }, 'request failed');
-        send(
-          res,
-          e.retryable
-            ? { status: 503, body: { error: e.message }, headers: { 'retry-after': '1' } }
-            : { status: 500, body: { error: 'internal error' } },
-        );
-      }
-    })();
-  });
-  server.keepAliveTimeout = 5000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) => {
-      reject(
-        err.code === 'EADDRINUSE'
-          ? new AppError('PORT_IN_USE', `HTTP port ${config.http.port} is already in use; set HTTP_PORT to a free port`)
-          : err,
-      );
-    });
-    server.listen(config.http.port, config.http.host, resolve);
-  });
-  const port = (server.address() as AddressInfo).port;
+    throw err;
+  }
+  const port = (app.server.address() as AddressInfo).port;
   log.info({ host: config.http.host, port }, 'http server listening');
   return {
-    server,
+    server: app.server,
     port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const res of open) res.end();
-        server.closeIdleConnections();
-      }),
+    close: async (graceMs = 1000) => {
+      // A client still sending its body (or never reading) would hold the close for ever.
+      const timer = setTimeout(() => app.server.closeAllConnections(), graceMs);
+      try {
+        await app.close();
+      } finally {
+        clearTimeout(timer);
+      }
+    },
   };
 }

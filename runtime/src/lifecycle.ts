@@ -2,7 +2,15 @@ import type { Logger } from './logger.js';
 import { removeStaleSessionFile } from './session.js';
 
 /**
- * Resolves on the first SIGTERM or SIGINT; a second one exits at once. Under a supervisor that
+ * How long after the first signal another is the same request passed on, not a second one. One
+ * Ctrl-C on `npx pnpm start` reaches the launcher three times: from the terminal (to the whole
+ * process group), from pnpm passing it on, and as pnpm's SIGTERM when npx passes it on to pnpm.
+ */
+const SAME_REQUEST_MS = 1000;
+
+/**
+ * Resolves on the first SIGTERM or SIGINT, logging it once; one more, a moment later (a second
+ * Ctrl-C), exits at once. Under a supervisor that
  * sets EXIT_ON_STDIN_CLOSE=true (`pnpm start`), the end of stdin counts as SIGTERM: the
  * supervisor's end closes that pipe however it died, even by SIGKILL, so no service outlives it.
  * A supervisor killed that way leaves its session file in `dataDir`: the first of its services
@@ -33,13 +41,19 @@ export function untilSignal(
     process.stdin.resume();
   }
   return new Promise((resolve) => {
+    let first: number | undefined;
     const onSignal = (signal: NodeJS.Signals): void => {
-      log.info({ signal }, 'shutting down');
-      process.once(signal, () => process.exit(130));
-      resolve(signal);
+      if (first === undefined) {
+        first = Date.now();
+        log.info({ signal }, 'shutting down');
+        resolve(signal);
+      } else if (Date.now() - first >= SAME_REQUEST_MS) {
+        process.stderr.write(`${signal} again: exiting without waiting\n`);
+        process.exit(130);
+      }
     };
-    process.once('SIGTERM', onSignal);
-    process.once('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
   });
 }
 
@@ -57,9 +71,22 @@ export function runMain(service: string, run: (onStopping: () => void) => Promis
   run(startWatchdog).then(
     () => process.exit(0),
     (err: unknown) => {
-      const e = err as { code?: string; message?: string };
-      process.stderr.write(`${service}: ${e.code ? `[${e.code}] ` : ''}${e.message ?? String(err)}\n`);
+      process.stderr.write(`${failureLine(service, err)}\n`);
       process.exit(1);
     },
   );
+}
+
+/** Why a process could not run, as runMain prints it last: `service: [CODE] message`. */
+export function failureLine(service: string, err: unknown): string {
+  const e = err as { code?: unknown; message?: unknown };
+  const code = typeof e?.code === 'string' ? `[${e.code}] ` : '';
+  return `${service}: ${code}${typeof e?.message === 'string' ? e.message : String(err)}`;
+}
+
+/** The code and message of a line `service` printed, when it is its failure line (runMain's). */
+export function parseFailureLine(service: string, line: string): { code: string; message: string } | undefined {
+  if (!line.startsWith(`${service}: [`)) return undefined;
+  const m = /^\[([A-Z_]+)\] (.*)$/.exec(line.slice(service.length + 2));
+  return m ? { code: m[1]!, message: m[2]! } : undefined;
 }

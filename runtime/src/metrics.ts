@@ -1,6 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Bus } from './bus.js';
-import type { Route } from './http.js';
+import { z } from 'zod';
+import { route, type HttpRoute } from './routes.js';
 
 /** What happened to one consumed message. */
 export type Outcome = 'handled' | 'duplicate' | 'dead_letter' | 'ignored';
@@ -19,7 +20,7 @@ export interface Metrics {
   /** Connections to the broker made again after one was lost. */
   readonly reconnects: Counter;
   /** `GET /metrics`: the exposition text of every metric. */
-  readonly route: Route;
+  readonly route: HttpRoute;
 }
 
 export interface MetricSources {
@@ -65,10 +66,13 @@ export function createMetrics(service: string, sources: MetricSources): Metrics 
       help: 'Connections to the broker made again after one was lost',
       registers: [registry],
     }),
-    route: async () => ({
-      status: 200,
-      body: await registry.metrics(),
-      headers: { 'content-type': registry.contentType },
+    route: route({
+      method: 'GET',
+      path: '/metrics',
+      summary: 'Prometheus metrics of the service (text exposition format)',
+      produces: registry.contentType,
+      responses: { 200: z.string() },
+      handler: async () => ({ status: 200, body: await registry.metrics() }),
     }),
   };
   let connections = 0;

@@ -13,12 +13,14 @@ import {
 import { connectBus, type Bus } from './bus.js';
 import { loadConfig, type Config } from './config.js';
 import { createConsumer, type ConsumerStats, type Routes } from './consumer.js';
-import { startHttpServer, type HttpServer, type Route, type StreamRoute } from './http.js';
+import { startHttpServer, type HttpServer } from './http.js';
 import { runMain, untilSignal } from './lifecycle.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type Metrics, type Outcome } from './metrics.js';
 import { createOutbox, type Outbox } from './outbox.js';
+import type { HttpRoute } from './routes.js';
 import { openDatabase, type Db } from './store.js';
+import { entryPackageVersion } from './version.js';
 
 type NoOptions = z.ZodObject<Record<string, never>>;
 
@@ -54,8 +56,13 @@ export interface ServiceSpec<S extends ProcessName, O extends z.ZodObject = NoOp
   consumes?: S extends ServiceName ? (ctx: ServiceContext<O>) => Routes<S> : never;
   /** Everything on the store's topics, read-only: no status of its own, no last will, nothing published. */
   observes?: (ctx: ServiceContext<O>) => Observer;
-  /** Its HTTP routes besides /healthz and /metrics, and GET routes that stream (Server-Sent Events). */
-  http?: (ctx: ServiceContext<O>) => { routes?: Record<string, Route>; streams?: Record<string, StreamRoute> };
+  /**
+   * Its HTTP routes (`route`, `textRoute`, an SseHub's `route`) besides /healthz, /metrics and
+   * /openapi.json; the OpenAPI document is generated from them.
+   */
+  http?: (ctx: ServiceContext<O>) => readonly HttpRoute[];
+  /** The OpenAPI document's version: by default its package's (the entry script's package.json). */
+  version?: string;
   /** More to say in /healthz. */
   health?: (ctx: ServiceContext<O>) => Record<string, unknown>;
   /** Work of its own while it runs (a simulated sensor), until `signal` aborts. */
@@ -141,10 +148,10 @@ export async function startService<S extends ProcessName, O extends z.ZodObject>
     return abandon(err);
   }
   const reads = consumer !== undefined || observer !== undefined;
-  const own = spec.http?.(ctx);
   const http = await startHttpServer(config, log, {
-    routes: { ...own?.routes, 'GET /metrics': metrics.route },
-    streams: own?.streams,
+    title: config.service,
+    version: spec.version ?? entryPackageVersion(),
+    routes: [...(spec.http?.(ctx) ?? []), metrics.route],
     healthy: () => {
       const connected = bus.isConnected();
       // A reader without its subscriptions hears nothing: not healthy, however connected.
@@ -177,7 +184,7 @@ export async function startService<S extends ProcessName, O extends z.ZodObject>
     /** Stop within SHUTDOWN_TIMEOUT_MS in all, however slow the broker is. */
     async stop() {
       const deadline = Date.now() + config.shutdownTimeoutMs;
-      await http.close();
+      await http.close(config.shutdownTimeoutMs / 4);
       await bus.pause();
       // Publish what is committed before saying goodbye (with at most half the budget); what
       // is left stays in the outbox and goes out at the next start.

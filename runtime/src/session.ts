@@ -3,6 +3,15 @@ import { join } from 'node:path';
 import { parse as parseEnv } from 'dotenv';
 import { whileUnlocked } from './data-lock.js';
 
+// Tools find a store of this machine by its PORT_OFFSET: its ports and its DATA_DIR.
+export {
+  MQTT_DEFAULT_PORT,
+  PORT_OFFSET_STEP,
+  portOffsetProblem,
+  storeInstance,
+  type StoreInstance,
+} from './instance.js';
+
 /** Where `pnpm start` leaves its broker URL and accounts (in DATA_DIR) for tools while it runs. */
 export const SESSION_FILE = 'store-session.env';
 
@@ -14,7 +23,8 @@ export const SESSION_FILE = 'store-session.env';
 export const LAUNCHER_LOCK = 'store';
 
 /**
- * The broker URL and account passwords a running `pnpm start` left in `dataDir`; undefined
+ * The broker URL, account passwords and processes' URLs (`<PROCESS>_URL`, e.g.
+ * INVENTORY_INTEL_URL) a running `pnpm start` left in `dataDir`; undefined
  * when none runs. A stale file is removed, and `onStale` told its path.
  */
 export function readSessionFile(dataDir: string, onStale?: (path: string) => void): Record<string, string> | undefined {

@@ -1,5 +1,5 @@
-import type { ServerResponse } from 'node:http';
-import type { StreamRoute } from './http.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { streamRoute, type HttpRoute } from './routes.js';
 
 /** One Server-Sent Event: its name and JSON data. */
 export interface SseEvent {
@@ -8,8 +8,8 @@ export interface SseEvent {
 }
 
 export interface SseHub {
-  /** The GET route browsers connect to (with EventSource). */
-  readonly route: StreamRoute;
+  /** The GET route browsers connect to (with EventSource) at `path`; ended when the server closes. */
+  route(path: `/${string}`, summary: string): HttpRoute;
   /** Send an event to every connected browser. */
   send(event: string, data: unknown): void;
   /** Browsers connected now. */
@@ -34,19 +34,20 @@ export function createSseHub(initial: () => readonly SseEvent[] = () => []): Sse
     for (const res of clients) res.write(': ping\n\n');
   }, HEARTBEAT_MS);
   heartbeat.unref();
+  const open = (req: IncomingMessage, res: ServerResponse): void => {
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
+    res.write(`retry: 1000\n\n${initial().map(frame).join('')}`);
+    clients.add(res);
+    req.socket.setNoDelay(true);
+    res.once('close', () => clients.delete(res));
+  };
   return {
-    route(req, res) {
-      res.writeHead(200, {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache, no-transform',
-        connection: 'keep-alive',
-        'x-accel-buffering': 'no',
-      });
-      res.write(`retry: 1000\n\n${initial().map(frame).join('')}`);
-      clients.add(res);
-      req.socket.setNoDelay(true);
-      res.once('close', () => clients.delete(res));
-    },
+    route: (path, summary) => streamRoute(path, summary, open),
     send(event, data) {
       const text = frame({ event, data });
       for (const res of clients) res.write(text);

@@ -1,10 +1,13 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SESSION_FILE } from '@spectrum-grocers/runtime';
 import {
   collect,
   freePort,
+  repoPath,
   launchStore as launch,
   launchTestStore,
   startAedes,
@@ -119,7 +122,166 @@ describe('the store launcher (pnpm start)', () => {
     const second = launch({ MQTT_PORT: String(port), DATA_DIR: two.path });
     expect(await second.exit).toBe(1);
     const lines = second.output().trim().split('\n');
-    expect(lines.at(-1)).toMatch(new RegExp(`port ${port} is already in use.*MQTT_PORT.*MQTT_URL`));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      new RegExp(
+        `^store: \\[PORT_IN_USE\\] port ${port} \\(the MQTT broker\\) is already in use.*PORT_OFFSET=10.*MQTT_PORT.*MQTT_URL`,
+      ),
+    );
+  });
+
+  /** A port someone else listens on, until the test ends. */
+  async function occupied(): Promise<number> {
+    const server: Server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '0.0.0.0', resolve));
+    cleanup.push(() => new Promise((resolve) => server.close(resolve)));
+    return (server.address() as { port: number }).port;
+  }
+
+  it('refuses in one line, before its broker or any service starts, when an HTTP port is taken (services used to fail and restart for minutes)', async () => {
+    const data = tempDir();
+    cleanup.push(data.remove);
+    const port = await occupied();
+    const store = await launchTestStore(data.path, {
+      SERVICES: 'hello-helper,inventory-intel',
+      CONTROL_ROOM: 'false',
+      INVENTORY_INTEL_HTTP_PORT: String(port),
+    });
+    cleanup.push(store.stop);
+    expect(await store.exit).toBe(1);
+    expect(store.output().trim().split('\n')).toEqual([
+      `store: [PORT_IN_USE] port ${port} (inventory-intel) is already in use (another store?): set PORT_OFFSET=10 to run this store beside it (ports 1893 and 8091–8096); or set INVENTORY_INTEL_HTTP_PORT to a free port`,
+    ]);
+  });
+
+  it('stops the store in one line when a service fails with PORT_IN_USE, instead of restarting it', async () => {
+    const data = tempDir();
+    cleanup.push(data.remove);
+    // Free when the launcher looks, taken by the first of the two when the second listens.
+    const port = await freePort();
+    const store = await launchTestStore(data.path, {
+      SERVICES: 'gateway-guardian,inventory-intel',
+      CONTROL_ROOM: 'false',
+      GATEWAY_GUARDIAN_HTTP_PORT: String(port),
+      INVENTORY_INTEL_HTTP_PORT: String(port),
+    });
+    cleanup.push(store.stop);
+    expect(await store.exit).toBe(1);
+    const out = store.output();
+    expect(out).not.toContain('restarting');
+    const last = out.trim().split('\n').at(-1);
+    expect(last).toMatch(
+      new RegExp(`^store: \\[PORT_IN_USE\\] port ${port} \\((gateway-guardian|inventory-intel)\\) is already in use`),
+    );
+    expect(out.match(/^store: /gm)).toHaveLength(1);
+    expect(out).toContain('"msg":"store stopped"');
+    expect(existsSync(join(data.path, SESSION_FILE))).toBe(false);
+  });
+
+  describe('two stores on one machine', () => {
+    // Ports 11883 and 18081 on: clear of a store of this machine (1883, 8081), of the tests'
+    // free ports (20000–32767) and of those the system hands out (32768 on).
+    const FIRST = 10_000;
+    const light = { SERVICES: 'hello-helper', CONTROL_ROOM: 'false', SIMULATE: 'false', HTTP_HOST: '127.0.0.1' };
+    const session = (cwd: string, offset: number) =>
+      readFileSync(join(cwd, 'data', `offset-${offset}`, SESSION_FILE), 'utf8');
+
+    it('run side by side with PORT_OFFSET alone: their own broker, HTTP ports, DATA_DIR and session file', async () => {
+      const cwd = tempDir();
+      cleanup.push(cwd.remove);
+      const first = launch({ ...light, PORT_OFFSET: String(FIRST) }, { cwd: cwd.path });
+      cleanup.push(first.stop);
+      await waitUntil(() => first.output().includes('"msg":"store running'), 'the first store');
+      const firstSession = session(cwd.path, FIRST);
+      expect(firstSession).toContain(`MQTT_URL=mqtt://127.0.0.1:${1883 + FIRST}`);
+      expect(firstSession).toContain(`HELLO_HELPER_URL=http://localhost:${8083 + FIRST}`);
+
+      const second = launch({ ...light, PORT_OFFSET: String(FIRST + 10) }, { cwd: cwd.path });
+      cleanup.push(second.stop);
+      await waitUntil(() => second.output().includes('"msg":"store running'), 'the second store');
+      expect(second.output()).toContain(`entrance display: http://localhost:${8083 + FIRST + 10}/`);
+      expect(session(cwd.path, FIRST + 10)).toContain(`MQTT_URL=mqtt://127.0.0.1:${1893 + FIRST}`);
+      for (const offset of [FIRST, FIRST + 10]) {
+        await waitUntil(
+          async () => (await fetch(`http://127.0.0.1:${8083 + offset}/healthz`).catch(() => undefined))?.status === 200,
+          `hello-helper of the store at ${offset}`,
+          20_000,
+        );
+      }
+      await second.stop();
+      expect(await second.exit).toBe(0);
+      expect(existsSync(join(cwd.path, 'data', `offset-${FIRST + 10}`, SESSION_FILE))).toBe(false);
+      // The first store's session file is the first store's still.
+      expect(session(cwd.path, FIRST)).toBe(firstSession);
+      expect(first.child.exitCode).toBeNull();
+    });
+
+    it('says in one line which PORT_OFFSET runs a second one beside the first, and takes nothing of the first', async () => {
+      const cwd = tempDir();
+      cleanup.push(cwd.remove);
+      const first = launch({ ...light, PORT_OFFSET: String(FIRST) }, { cwd: cwd.path });
+      cleanup.push(first.stop);
+      await waitUntil(() => first.output().includes('"msg":"store running'), 'the first store');
+      const firstSession = session(cwd.path, FIRST);
+      // Another broker port alone: the same DATA_DIR, refused before anything starts.
+      const second = launch(
+        { ...light, PORT_OFFSET: String(FIRST), MQTT_PORT: String(await freePort()) },
+        { cwd: cwd.path },
+      );
+      expect(await second.exit).toBe(1);
+      expect(second.output().trim().split('\n')).toEqual([
+        `store: [DATA_DIR_IN_USE] DATA_DIR ./data/offset-${FIRST} is in use by another pnpm start (pid ${first.child.pid}); stop that one, or set PORT_OFFSET=${FIRST + 10} to run this store beside it (ports ${1893 + FIRST} and ${8091 + FIRST}–${8096 + FIRST}, DATA_DIR ./data/offset-${FIRST + 10})`,
+      ]);
+      expect(session(cwd.path, FIRST)).toBe(firstSession);
+      expect(first.child.exitCode).toBeNull();
+    });
+  });
+
+  describe('Ctrl-C on pnpm start', () => {
+    /** pnpm 10 itself: the one running these tests, else the one `npx -y pnpm@10` runs. */
+    const pnpm = (): string => {
+      const running = process.env.npm_execpath;
+      if (running && /pnpm\.c?js$/.test(running)) return running;
+      const bin = execFileSync('npx', ['-y', '-p', 'pnpm@10', 'sh', '-c', 'command -v pnpm'], { encoding: 'utf8' });
+      return realpathSync(bin.trim());
+    };
+
+    it('stops every service once, says "store stopped" and exits 0 without pnpm failing (each service used to stop twice, and pnpm said ELIFECYCLE)', async () => {
+      const data = tempDir();
+      cleanup.push(data.remove);
+      const services = ['gateway-guardian', 'hello-helper'];
+      const store = launch(
+        {
+          MQTT_PORT: String(await freePort()),
+          DATA_DIR: data.path,
+          SERVICES: services.join(','),
+          CONTROL_ROOM: 'false',
+          SIMULATE: 'false',
+          HTTP_HOST: '127.0.0.1',
+          GATEWAY_GUARDIAN_HTTP_PORT: '0',
+          HELLO_HELPER_HTTP_PORT: '0',
+        },
+        { command: [process.execPath, pnpm(), 'start'], cwd: repoPath('.') },
+      );
+      cleanup.push(store.stop);
+      await waitUntil(
+        () => store.output().match(/"msg":"connected to broker"/g)?.length === services.length,
+        'both services up',
+        60_000,
+      );
+      // As a terminal does: SIGINT to the whole foreground process group (pnpm, the launcher).
+      await store.stop();
+      expect(await store.exit).toBe(0);
+      const out = store.output();
+      expect(out).not.toContain('ELIFECYCLE');
+      expect(out).toContain('"msg":"store stopped"');
+      for (const service of services) {
+        const lines = out
+          .split('\n')
+          .filter((l) => l.startsWith(`[${service}]`) && l.includes('"msg":"shutting down"'));
+        expect(lines, service).toHaveLength(1);
+      }
+    }, 90_000);
   });
 
   describe('on a DATA_DIR another launcher uses', () => {
@@ -162,9 +324,12 @@ describe('the store launcher (pnpm start)', () => {
       cleanup.push(data.remove);
       const first = await start(data.path, await freePort());
       await healthy(first);
+      const written = readFileSync(join(data.path, SESSION_FILE), 'utf8');
       first.child.kill('SIGKILL');
       await first.exit;
-      expect(existsSync(join(data.path, SESSION_FILE))).toBe(true);
+      // Its services remove the file as they stop; one whose services died with it leaves it.
+      await waitUntil(() => !existsSync(join(data.path, SESSION_FILE)), 'its services to remove the session file');
+      writeFileSync(join(data.path, SESSION_FILE), written, { mode: 0o600 });
       const port = await freePort();
       const again = await start(data.path, port);
       await waitUntil(() => again.output().includes('"msg":"store running'), 'the new launcher to run');

@@ -2,7 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { chainFilter, CONTROL_ROOM, HTTP_PORTS, SERVICES, type ProcessName } from '@spectrum-grocers/contract';
+import {
+  AppError,
+  chainFilter,
+  CONTROL_ROOM,
+  PROCESSES,
+  serviceVariable,
+  SERVICES,
+  type ProcessName,
+} from '@spectrum-grocers/contract';
 import {
   createLogger,
   envPositiveInt,
@@ -13,11 +21,13 @@ import {
   SESSION_FILE,
   untilSignal,
 } from '@spectrum-grocers/runtime';
+import { MQTT_DEFAULT_PORT, PORT_OFFSET_STEP, storeInstance } from '@spectrum-grocers/runtime/session';
 import { ACCOUNTS, clientIdOwner, passwordVariable, type Account } from '@spectrum-grocers/broker';
 import { createAuthorizer } from './auth.js';
 import { DEFAULT_LIMITS } from './limits.js';
 import { DEFAULT_MAX_PACKET_BYTES, startEmbeddedBroker, type EmbeddedBroker } from './broker.js';
-import { serviceEnv, superviseServices } from './supervisor.js';
+import { portsInUse, takenPorts, type Listener } from './ports.js';
+import { checkBuilt, serviceEnv, superviseServices, type Fatal } from './supervisor.js';
 
 const StoreEnv = z.object({
   /** Interface the embedded broker listens on; loopback unless you mean to share it. */
@@ -50,8 +60,19 @@ const StoreEnv = z.object({
 runMain('store', async (onStopping) => {
   const config = loadConfig('store', { options: StoreEnv });
   const log = createLogger(config);
+  // The store beside this one, should this one's ports or DATA_DIR be another's.
+  // (PORT_OFFSET moves the DATA_DIR too, unless DATA_DIR is set.)
+  const next = config.portOffset + PORT_OFFSET_STEP;
+  const ownDir = !process.env.DATA_DIR;
+  const beside = `set PORT_OFFSET=${next} to run this store beside it (ports ${portRange(next)}${ownDir ? `, DATA_DIR ${storeInstance(next).dataDir}` : ''})`;
   // One launcher per DATA_DIR, refused before it starts a broker or a service; held till we exit.
-  const lock = lockDataDir(config.dataDir, LAUNCHER_LOCK, 'pnpm start');
+  const lock = lockDataDir(
+    config.dataDir,
+    LAUNCHER_LOCK,
+    'pnpm start',
+    undefined,
+    ownDir ? `stop that one, or ${beside}` : undefined,
+  );
   // A session file here now is stale (its launcher was killed): we hold the lock it stood for.
   const sessionFile = join(config.dataDir, SESSION_FILE);
   rmSync(sessionFile, { force: true });
@@ -63,6 +84,18 @@ runMain('store', async (onStopping) => {
   // The control room reads everything with a read-only account of its own.
   const processes: ProcessName[] = [...config.options.SERVICES];
   if (config.options.CONTROL_ROOM) processes.push(CONTROL_ROOM);
+  checkBuilt(processes);
+  // Every port this store listens on, each where its process will (its own settings win), checked
+  // before anything starts: a taken one is one message, not a service failing over and over.
+  const http = processes.map((service): Listener => {
+    const own = loadConfig(service, { env: serviceEnv(service, process.env, {}), dotenv: false });
+    return { name: service, host: own.http.host, port: own.http.port, variable: serviceVariable(service, 'HTTP_PORT') };
+  });
+  const mqtt: Listener[] = config.mqtt.explicit
+    ? []
+    : [{ name: 'the MQTT broker', host: config.options.MQTT_BIND_HOST, port: config.mqtt.port, variable: 'MQTT_PORT' }];
+  const taken = await takenPorts([...mqtt, ...http]);
+  if (taken.length > 0) throw portsInUse(taken, beside);
   let broker: EmbeddedBroker | undefined;
   if (config.mqtt.explicit) log.info({ url: config.mqtt.url }, 'using the broker of MQTT_URL; starting none');
   else {
@@ -82,9 +115,11 @@ runMain('store', async (onStopping) => {
     });
   }
   const url = broker?.url ?? config.mqtt.url;
-  // Tools on this machine (pnpm grocer) find the broker and its accounts here while the store runs.
-  if (broker) writeSessionFile(sessionFile, url, credentials);
+  // Tools on this machine (grocer) find the broker, its accounts and the processes here while the store runs.
+  if (broker) writeSessionFile(sessionFile, url, credentials, http);
   const pretty = config.log.format === 'pretty';
+  let onFatal: (fatal: Fatal) => void = () => undefined;
+  const failed = new Promise<Fatal>((resolve) => (onFatal = resolve));
   const supervisor = superviseServices({
     services: processes,
     env: (service) =>
@@ -97,19 +132,23 @@ runMain('store', async (onStopping) => {
       ),
     log,
     color: pretty && process.env.NO_COLOR === undefined,
+    onFatal: (fatal) => onFatal(fatal),
   });
   const { hostname, port } = new URL(url);
-  // The port each one gets, as the supervisor resolves its environment.
-  const page = (service: ProcessName) =>
-    `http://localhost:${serviceEnv(service, process.env, {}).HTTP_PORT ?? HTTP_PORTS[service]}/`;
+  const page = (service: ProcessName) => {
+    const at = http.find((l) => l.name === service)?.port;
+    return at ? `http://localhost:${at}/` : undefined;
+  };
   log.info(
     { url },
-    `store running; watch it with: mosquitto_sub -h ${hostname} -p ${port || 1883} -v -t '${chainFilter(config.topics)}'`,
+    `store running; watch it with: mosquitto_sub -h ${hostname} -p ${port || MQTT_DEFAULT_PORT} -v -t '${chainFilter(config.topics)}'`,
   );
-  if (processes.includes('hello-helper')) log.info(`entrance display: ${page('hello-helper')}`);
-  if (processes.includes(CONTROL_ROOM)) log.info(`control room: ${page(CONTROL_ROOM)}`);
+  if (page('hello-helper')) log.info(`entrance display: ${page('hello-helper')}`);
+  if (page(CONTROL_ROOM)) log.info(`control room: ${page(CONTROL_ROOM)}`);
+  let fatal: Fatal | undefined;
   try {
-    await untilSignal(log);
+    const stop = await Promise.race([untilSignal(log), failed]);
+    if (typeof stop === 'object') fatal = stop;
   } finally {
     onStopping();
     await supervisor.stop();
@@ -118,17 +157,42 @@ runMain('store', async (onStopping) => {
     lock.release();
     log.info('store stopped');
   }
+  if (fatal) throw failure(fatal, http, beside);
 });
 
+/** Why the store stopped on its own: a service failed in a way no restart mends. */
+function failure(fatal: Fatal, http: readonly Listener[], beside: string): AppError {
+  const listener = http.find((l) => l.name === fatal.service);
+  // Its own words say HTTP_PORT; here its port is moved by PORT_OFFSET or its own variable.
+  if (fatal.code === 'PORT_IN_USE' && listener) return portsInUse([listener], beside);
+  // A message that goes on over several lines (CONFIG_INVALID's) is in the service's log above.
+  return new AppError(fatal.code, `${fatal.service} stopped: ${fatal.message.replace(/:$/, ' (above)')}`);
+}
+
+/** `1893 and 8091–8096`: the ports of the store at `offset`. */
+function portRange(offset: number): string {
+  const store = storeInstance(offset);
+  const http = PROCESSES.map((p) => store.httpPort(p));
+  return `${store.mqttPort} and ${Math.min(...http)}–${Math.max(...http)}`;
+}
+
 /**
- * MQTT_URL and every account's password, in .env form, readable by this user only. Valid while
- * the launcher's lock is held: tools ignore (and remove) one whose launcher is gone.
+ * MQTT_URL, every account's password and each process's URL (`INVENTORY_INTEL_URL=…`), in .env
+ * form, readable by this user only. Valid while the launcher's lock is held: tools ignore (and
+ * remove) one whose launcher is gone.
  */
-function writeSessionFile(path: string, url: string, credentials: Record<string, string>): void {
+function writeSessionFile(
+  path: string,
+  url: string,
+  credentials: Record<string, string>,
+  http: readonly Listener[],
+): void {
   const lines = [
     '# Written by `pnpm start` for tools on this machine; valid while it runs, removed when it stops.',
     `MQTT_URL=${url}`,
     ...ACCOUNTS.map((a: Account) => `${passwordVariable(a)}=${credentials[a]}`),
+    // A port of 0 is known only to its process.
+    ...http.filter((l) => l.port !== 0).map((l) => `${serviceVariable(l.name, 'URL')}=http://localhost:${l.port}`),
   ];
   writeFileSync(path, `${lines.join('\n')}\n`, { mode: 0o600 });
 }

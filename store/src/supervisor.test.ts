@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { prefixFor, serviceEnv } from './supervisor.js';
+import { checkBuilt, prefixFor, serviceEnv, serviceMain } from './supervisor.js';
 
 describe('store supervisor', () => {
   it('gives a service its own <SERVICE>_<VARIABLE> settings over the shared ones', () => {
@@ -20,6 +20,12 @@ describe('store supervisor', () => {
       { MQTT_USERNAME: 'hello-helper', MQTT_PASSWORD: 'made-at-start' },
     );
     expect(env.MQTT_PASSWORD).toBe('made-at-start');
+  });
+
+  it('refuses to start a service that is not built, naming its file and how to build it (it used to fail and restart for ever)', () => {
+    expect(() => checkBuilt(['hello-helper', 'no-such-service'])).toThrow(
+      `not built: ${serviceMain('no-such-service')}; build everything again with: npx -y pnpm@10 build --force`,
+    );
   });
 
   it('pads prefixes so the log columns line up, coloured only on a terminal', () => {

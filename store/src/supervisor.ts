@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { serviceVariable } from '@spectrum-grocers/contract';
-import { backoffDelay, type Logger } from '@spectrum-grocers/runtime';
+import { AppError, serviceVariable } from '@spectrum-grocers/contract';
+import { backoffDelay, parseFailureLine, type Logger } from '@spectrum-grocers/runtime';
 
 const COLORS = [36, 33, 35, 32, 34, 96];
 
@@ -26,10 +27,45 @@ export function serviceEnv(
   return { ...env, ...defaults, ...own, ...fixed };
 }
 
+/** A service's built entry point, `services/<name>/dist/main.js`. */
+export function serviceMain(service: string): string {
+  return fileURLToPath(new URL(`../../services/${service}/dist/main.js`, import.meta.url));
+}
+
+/**
+ * Refuse to start when a service's build is missing (a dist/ emptied by hand, a build that
+ * failed): restarting it would fail the same way, over and over.
+ */
+export function checkBuilt(services: readonly string[]): void {
+  const missing = services.filter((s) => !existsSync(serviceMain(s)));
+  if (missing.length > 0) {
+    throw new AppError(
+      'CONFIG_INVALID',
+      `not built: ${missing.map(serviceMain).join(', ')}; build everything again with: npx -y pnpm@10 build --force`,
+    );
+  }
+}
+
 /** `[hello-helper]   ` in the service's colour (plain when not a terminal). */
 export function prefixFor(service: string, index: number, width: number, color: boolean): string {
   const label = `[${service}]`.padEnd(width + 2);
   return color ? `\u001b[${COLORS[index % COLORS.length]}m${label}\u001b[0m ` : `${label} `;
+}
+
+/**
+ * Failures a restart cannot mend: the same port, the same environment, the same build fail the
+ * same way every time. DATA_DIR_IN_USE is not one: the copy of a killed launcher that holds the
+ * lock is on its way out.
+ */
+const FATAL_CODES = ['PORT_IN_USE', 'CONFIG_INVALID', 'CONTRACT_MISMATCH'] as const;
+type FatalCode = (typeof FATAL_CODES)[number];
+const isFatal = (code: string): code is FatalCode => (FATAL_CODES as readonly string[]).includes(code);
+
+/** A service that stopped with a failure no restart mends, in its own words (runMain's line). */
+export interface Fatal {
+  readonly service: string;
+  readonly code: FatalCode;
+  readonly message: string;
 }
 
 export interface Supervisor {
@@ -39,34 +75,48 @@ export interface Supervisor {
 
 /**
  * Run each service's built `dist/main.js` as a child process, prefix its output, and restart
- * it with backoff if it dies on its own.
+ * it with backoff if it dies on its own, unless it failed with one of FATAL_CODES: then it stays
+ * down and `onFatal` is told, once.
  */
 export function superviseServices(opts: {
   services: readonly string[];
   env: (service: string) => NodeJS.ProcessEnv;
   log: Logger;
   color: boolean;
+  onFatal: (fatal: Fatal) => void;
 }): Supervisor {
   const width = Math.max(...opts.services.map((s) => s.length));
   const children = new Map<string, ChildProcess>();
   let stopping = false;
 
   function start(service: string, index: number, attempt: number): void {
-    const main = fileURLToPath(new URL(`../../services/${service}/dist/main.js`, import.meta.url));
-    const child = spawn(process.execPath, [main], {
+    const child = spawn(process.execPath, [serviceMain(service)], {
       env: { ...opts.env(service), EXIT_ON_STDIN_CLOSE: 'true' },
       // The child's stdin is its lifeline: it closes when this process ends, however it ends.
       stdio: ['pipe', 'pipe', 'pipe'],
+      // A process group of its own: Ctrl-C signals the terminal's foreground group, and the
+      // services are this supervisor's to stop (SIGTERM, once), not the terminal's.
+      detached: true,
     });
     children.set(service, child);
     const prefix = prefixFor(service, index, width, opts.color);
+    let failure: { code: string; message: string } | undefined;
     for (const stream of [child.stdout, child.stderr]) {
-      createInterface({ input: stream }).on('line', (line) => process.stdout.write(`${prefix}${line}\n`));
+      createInterface({ input: stream }).on('line', (line) => {
+        failure = parseFailureLine(service, line) ?? failure;
+        process.stdout.write(`${prefix}${line}\n`);
+      });
     }
     const startedAt = Date.now();
-    child.once('exit', (code, signal) => {
+    // 'close', not 'exit': its output, the failure line with it, has been read by then.
+    child.once('close', (code, signal) => {
       children.delete(service);
       if (stopping) return;
+      if (code !== 0 && failure && isFatal(failure.code)) {
+        stopping = true;
+        opts.onFatal({ service, code: failure.code, message: failure.message });
+        return;
+      }
       const next = Date.now() - startedAt > 30_000 ? 0 : attempt + 1;
       const delay = backoffDelay(next, 1000, 30_000);
       opts.log.error({ service, code, signal, restartInMs: delay }, `${service} exited; restarting`);
@@ -88,7 +138,7 @@ export function superviseServices(opts: {
         [...children.values()].map(
           (child) =>
             new Promise<void>((resolve) => {
-              child.once('exit', () => resolve());
+              child.once('close', () => resolve());
               child.kill('SIGTERM');
             }),
         ),

@@ -61,7 +61,11 @@ export interface StoreInBrowser {
   close(): Promise<void>;
 }
 
-export async function openStoreInBrowser(viewport: { width: number; height: number }): Promise<StoreInBrowser> {
+/** `env` is added to the test store's (launchTestStore), e.g. RESTOCK_DELAY_S for its supplier. */
+export async function openStoreInBrowser(
+  viewport: { width: number; height: number },
+  env: Record<string, string> = {},
+): Promise<StoreInBrowser> {
   const data = tempDir('ff-browser-');
   let browser: Browser | undefined;
   let store: LaunchedStore | undefined;
@@ -71,7 +75,7 @@ export async function openStoreInBrowser(viewport: { width: number; height: numb
     data.remove();
   };
   try {
-    store = await launchTestStore(data.path);
+    store = await launchTestStore(data.path, env);
     browser = await launchChromium();
     const page = await browser.newPage({ viewport });
     const problems = await watchPage(page);

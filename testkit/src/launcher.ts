@@ -17,12 +17,34 @@ export interface LaunchedStore {
   readonly stop: () => Promise<void>;
 }
 
+export interface LaunchOptions {
+  /** The working directory, where the default DATA_DIR (./data) is (default: this process's). */
+  cwd?: string;
+  /**
+   * The command to run instead of the built launcher, e.g. `[pnpm, 'start']`. It runs in a
+   * process group of its own, and `stop()` signals the whole group, as Ctrl-C in a terminal does.
+   */
+  command?: readonly [string, ...string[]];
+}
+
 /** `pnpm start`'s process: the built launcher (store/dist/main.js) with exactly `env`. */
-export function launchStore(env: Record<string, string>): LaunchedStore {
-  const child = spawn(process.execPath, [repoPath('store/dist/main.js')], {
-    env: { PATH: process.env.PATH ?? '', LOG_FORMAT: 'json', ...env },
+export function launchStore(env: Record<string, string>, opts: LaunchOptions = {}): LaunchedStore {
+  const [file, ...args] = opts.command ?? [process.execPath, repoPath('store/dist/main.js')];
+  const group = opts.command !== undefined;
+  const child = spawn(file, args, {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_FORMAT: 'json', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: opts.cwd,
+    detached: group,
   });
+  const signal = (name: NodeJS.Signals): void => {
+    try {
+      if (group) process.kill(-child.pid!, name);
+      else child.kill(name);
+    } catch {
+      // the group is gone already
+    }
+  };
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
@@ -46,8 +68,8 @@ export function launchStore(env: Record<string, string>): LaunchedStore {
     url: async (service, path) => `http://127.0.0.1:${await httpPort(service)}${path}`,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGINT');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      signal('SIGINT');
+      const timer = setTimeout(() => signal('SIGKILL'), 10_000);
       await exit;
       clearTimeout(timer);
     },
@@ -56,13 +78,15 @@ export function launchStore(env: Record<string, string>): LaunchedStore {
 
 /**
  * `pnpm start` as tests run it: every process (the five services and the control room) on a
- * loopback HTTP port of its own choosing, the embedded broker on a free port, no simulated scans.
+ * loopback HTTP port of its own choosing, the embedded broker on a free port, no simulated scans
+ * or deliveries.
  */
 export async function launchTestStore(dataDir: string, env: Record<string, string> = {}): Promise<LaunchedStore> {
   return launchStore({
     MQTT_PORT: String(await freePort()),
     DATA_DIR: dataDir,
     SIMULATE: 'false',
+    RESTOCK_DELAY_S: 'off',
     HTTP_HOST: '127.0.0.1',
     ...Object.fromEntries(PROCESSES.map((s) => [serviceVariable(s, 'HTTP_PORT'), '0'])),
     ...env,

@@ -17,11 +17,13 @@ export interface ServiceProcess {
 }
 
 /**
- * How tests run a service: no simulated scans, HTTP on a loopback port the service picks
+ * How tests run a service: no simulated scans or deliveries, HTTP on a loopback port the service picks
  * (read it back with `httpPort()`), and quick reconnects.
  */
 export const TEST_SERVICE_ENV = {
   SIMULATE: 'false',
+  // No simulated supplier: a test's stock is what its departures and deliveries make it.
+  RESTOCK_DELAY_S: 'off',
   HTTP_HOST: '127.0.0.1',
   HTTP_PORT: '0',
   MQTT_RECONNECT_MIN_MS: '100',

@@ -8,7 +8,9 @@ import {
 } from '@spectrum-grocers/contract';
 import { createShelves, STOCK_SCHEMA, type StockRow } from '@spectrum-grocers/inventory-intel/stock';
 import type { Db } from '@spectrum-grocers/runtime';
+import { createCustomers, CUSTOMERS_SCHEMA } from './customers.js';
 import { createTracer, safeJson, type TraceNode } from './trace.js';
+import { createViews, type Views } from './views.js';
 
 /**
  * An event_id is unique within its kind only (each publisher makes its own; an arrival and a
@@ -30,7 +32,7 @@ CREATE TABLE IF NOT EXISTS event_log (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS event_log_by_cause ON event_log (causation_id) WHERE causation_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS event_log_by_kind ON event_log (event, received_at);
-${STOCK_SCHEMA}`;
+${STOCK_SCHEMA}${CUSTOMERS_SCHEMA}`;
 
 /** What the ledger keeps: business events and dead letters (statuses live in memory). */
 export type Recorded = Extract<TopicKind, { kind: 'event' | 'dead-letter' }>;
@@ -46,7 +48,7 @@ export interface StoredEvent {
   payload: string;
 }
 
-export interface Ledger {
+export interface Ledger extends Views {
   /**
    * Keep one business event or dead letter (once per kind and event_id) and follow the stock. Returns
    * whether it was new. Never throws on bad input: an event that fails its schema is kept as
@@ -54,8 +56,8 @@ export interface Ledger {
    */
   record(kind: Recorded, topic: string, bytes: Buffer): boolean;
   stock(): StockRow[];
-  recentPayments(limit: number): unknown[];
-  deadLetters(): { total: number; byService: Record<string, number> };
+  /** The name a welcome gave the customer, if one did. */
+  customerName(customerId: number): string | undefined;
   eventCount(): number;
   /** The event of kind `event` kept under `eventId`. */
   get(event: string, eventId: string): StoredEvent | undefined;
@@ -72,6 +74,7 @@ function causeOf(message: EventMessage): string | null {
       return message.payload.causation_id ?? message.payload.departure_event_id ?? null;
     case 'restock-alert':
     case 'display-welcome':
+    case 'stock-delivered':
       return message.payload.causation_id ?? null;
     case 'customer-arrival':
     case 'customer-departure':
@@ -110,7 +113,12 @@ export function createLedger(db: Db, catalog: ProductCatalog, maxPayloadBytes = 
   );
   const byId = db.prepare<[string], StoredEvent>('SELECT * FROM event_log WHERE event_id = ? ORDER BY event');
   const byKey = db.prepare<[string, string], StoredEvent>('SELECT * FROM event_log WHERE event_id = ? AND event = ?');
-  const trace = createTracer(db, { byId: (id) => byId.all(id), byKey: (id, event) => byKey.get(id, event) });
+  const customers = createCustomers(db);
+  const trace = createTracer(db, {
+    byId: (id) => byId.all(id),
+    byKey: (id, event) => byKey.get(id, event),
+    nameOf: customers.nameOf,
+  });
 
   /** Keep the stock the events imply: each kind of event, one rule. */
   function follow(message: EventMessage): void {
@@ -124,9 +132,20 @@ export function createLedger(db: Db, catalog: ProductCatalog, maxPayloadBytes = 
         // inventory-intel's own count, the authority on its shelves.
         shelves.set(message.payload.item_id, message.payload.quantity);
         return;
+      case 'stock-delivered': {
+        // Once per delivery id, and never one inventory-intel refuses (another product under a known id).
+        const e = message.payload;
+        shelves.receive(
+          { deliveryId: e.delivery_id, productId: e.product_id, quantity: e.quantity, eventId: e.event_id },
+          new Date(),
+        );
+        return;
+      }
+      case 'display-welcome':
+        customers.remember(message.payload.customer_id, message.payload.name);
+        return;
       case 'customer-arrival':
       case 'payment-due':
-      case 'display-welcome':
         return;
     }
   }
@@ -165,22 +184,8 @@ export function createLedger(db: Db, catalog: ProductCatalog, maxPayloadBytes = 
       return added;
     },
     stock: () => shelves.read(),
-    recentPayments: (limit) =>
-      db
-        .prepare<[number], { payload: string }>(
-          "SELECT payload FROM event_log WHERE event = 'payment-due' AND valid = 1 ORDER BY received_at DESC, event_id LIMIT ?",
-        )
-        .all(limit)
-        .map((r) => safeJson(r.payload)),
-    deadLetters() {
-      const rows = db
-        .prepare<[], { topic: string; n: number }>(
-          "SELECT topic, count(*) AS n FROM event_log WHERE event = 'dead-letter' GROUP BY topic",
-        )
-        .all();
-      const byService = Object.fromEntries(rows.map((r) => [r.topic.split('/').pop()!, r.n]));
-      return { total: rows.reduce((n, r) => n + r.n, 0), byService };
-    },
+    customerName: customers.nameOf,
+    ...createViews(db),
     eventCount: () => events,
     get: (event, eventId) => byKey.get(eventId, event),
     find: (eventId, event) => (event === undefined ? byId.all(eventId) : byKey.all(eventId, event)),

@@ -10,7 +10,7 @@ runService({
   service: 'control-room',
   schema: SCHEMA,
   observes: (ctx) => roomOf(ctx).observe,
-  http: (ctx) => roomOf(ctx),
+  http: (ctx) => roomOf(ctx).routes,
   health: (ctx) => roomOf(ctx).health(),
   stopping: () => room?.close(),
 });

@@ -3,28 +3,40 @@ import { parseJson, parseTopic, SERVICES, storeFilter } from '@spectrum-grocers/
 import {
   createSseHub,
   loadProductCatalog,
+  route,
   textRoute,
-  type Route,
+  type HttpRoute,
   type ServiceContext,
-  type StreamRoute,
 } from '@spectrum-grocers/runtime';
+import { stockState } from '@spectrum-grocers/inventory-intel/stock';
+import { assetRoutes } from './assets.js';
 import { createLedger } from './ledger.js';
 import { CONTROL_ROOM_PAGE, CONTROL_ROOM_SCRIPT, CONTROL_ROOM_STYLE } from './page.js';
 import { createRates } from './rates.js';
+import { createSeries } from './series.js';
 import { createTraceRoute } from './trace.js';
 
-const RECENT_PAYMENTS = 10;
+/** How many of each the page lists, newest first. */
+const RECENT = { payments: 10, restockAlerts: 8, deliveries: 8, deadLetters: 8 } as const;
 
 /** What the page shows of a status message, read leniently: whatever a publisher put there, as text. */
 const StatusHead = z.object({ status: z.coerce.string(), timestamp: z.coerce.string() });
+
+/** What GET /api/state answers, as the OpenAPI document shows it (each list's items as the page reads them). */
+const StateBody = z.looseObject({
+  store: z.string(),
+  broker: z.string().describe('up or down'),
+  services: z.array(z.looseObject({ service: z.string(), status: z.string() })),
+  events: z.int().nonnegative(),
+});
 
 /** Handles one message on the store's topics; what it made of it, for the metrics. */
 type Observe = (topic: string, payload: Buffer) => 'handled' | 'duplicate' | 'ignored';
 
 export interface ControlRoom {
   readonly observe: Observe;
-  readonly routes: Record<string, Route>;
-  readonly streams: Record<string, StreamRoute>;
+  /** The dashboard, its style and script, its live feed (GET /events), its state and traces. */
+  readonly routes: readonly HttpRoute[];
   health(): Record<string, unknown>;
   close(): void;
 }
@@ -43,15 +55,19 @@ export function createControlRoom({
   const prefix = storeFilter(root).slice(0, -'#'.length);
   const ledger = createLedger(db, loadProductCatalog(), config.maxPayloadBytes);
   const rates = createRates(10);
+  const series = createSeries();
   const statuses = new Map<string, { status: string; timestamp: string }>();
   const snapshot = () => ({
     store: root.store,
     broker: bus.isConnected() ? 'up' : 'down',
     services: SERVICES.map((service) => ({ service, ...(statuses.get(service) ?? { status: 'unknown' }) })),
     rates: rates.perSecond().map((r) => ({ topic: r.key.slice(prefix.length), perSecond: r.perSecond })),
-    stock: ledger.stock(),
-    payments: ledger.recentPayments(RECENT_PAYMENTS),
-    deadLetters: ledger.deadLetters(),
+    series: series.read(),
+    stock: ledger.stock().map((row) => ({ ...row, state: stockState(row) })),
+    payments: ledger.payments(RECENT.payments),
+    restockAlerts: ledger.restockAlerts(RECENT.restockAlerts),
+    deliveries: ledger.deliveries(RECENT.deliveries),
+    deadLetters: ledger.deadLetters(RECENT.deadLetters),
     events: ledger.eventCount(),
   });
   const hub = createSseHub(() => [{ event: 'state', data: snapshot() }]);
@@ -63,6 +79,7 @@ export function createControlRoom({
   const observe: Observe = (topic, payload) => {
     const kind = parseTopic(root, topic);
     rates.add(topic);
+    series.add();
     switch (kind.kind) {
       case 'status': {
         const json = parseJson(payload);
@@ -84,14 +101,21 @@ export function createControlRoom({
 
   return {
     observe,
-    routes: {
-      'GET /': textRoute(CONTROL_ROOM_PAGE, 'html'),
-      'GET /control-room.css': textRoute(CONTROL_ROOM_STYLE, 'css'),
-      'GET /control-room.js': textRoute(CONTROL_ROOM_SCRIPT, 'js'),
-      'GET /api/state': () => ({ status: 200, body: snapshot() }),
-      'GET /api/trace': createTraceRoute(ledger),
-    },
-    streams: { '/events': hub.route },
+    routes: [
+      textRoute('/', "The operator's dashboard", CONTROL_ROOM_PAGE, 'html'),
+      textRoute('/control-room.css', "The dashboard's stylesheet", CONTROL_ROOM_STYLE, 'css'),
+      textRoute('/control-room.js', "The dashboard's script", CONTROL_ROOM_SCRIPT, 'js'),
+      hub.route('/events', 'The state of the store every second (Server-Sent Events)'),
+      route({
+        method: 'GET',
+        path: '/api/state',
+        summary: 'The state of the store: services, broker, event rates, stock, payments, dead letters',
+        responses: { 200: StateBody },
+        handler: () => ({ status: 200, body: snapshot() }),
+      }),
+      createTraceRoute(ledger),
+      ...assetRoutes(),
+    ],
     health: () => ({ events: ledger.eventCount() }),
     close() {
       clearInterval(ticker);

@@ -1,17 +1,18 @@
-import type { IncomingMessage } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { eventTopic, type EventName } from '@spectrum-grocers/contract';
-import { loadProductCatalog, type Route } from '@spectrum-grocers/runtime';
+import { loadProductCatalog, type HttpRoute } from '@spectrum-grocers/runtime';
 import { tempDatabase } from '@spectrum-grocers/testkit';
 import { createLedger, SCHEMA } from './ledger.js';
 import { causesOf, createTraceRoute, effectsOf } from './trace.js';
 
 describe('what causes what, from the topic catalog', () => {
-  it('has a departure cause payments and restock alerts, and an arrival cause welcomes', () => {
+  it('has a departure cause payments and restock alerts, an alert a delivery, and an arrival cause welcomes', () => {
     expect(causesOf('payment-due')).toEqual(['customer-departure']);
     expect(causesOf('restock-alert')).toEqual(['customer-departure']);
+    expect(causesOf('stock-delivered')).toEqual(['restock-alert']);
     expect(causesOf('display-welcome')).toEqual(['customer-arrival']);
     expect([...effectsOf('customer-departure')].sort()).toEqual(['payment-due', 'restock-alert']);
+    expect(effectsOf('restock-alert')).toEqual(['stock-delivered']);
     expect(effectsOf('customer-arrival')).toEqual(['display-welcome']);
   });
 
@@ -28,9 +29,10 @@ describe('GET /api/trace', () => {
   const root = { chain: 'spectrum-grocers', store: 'cr-trace' };
   const at = '2026-11-22T10:00:00.000Z';
   let db: ReturnType<typeof tempDatabase>;
-  let route: Route;
+  let route: HttpRoute;
   const ask = async (query: string) => {
-    const reply = await route(undefined, { url: `/api/trace${query}` } as IncomingMessage);
+    if (route.kind !== 'json') throw new Error('GET /api/trace is a JSON route');
+    const reply = await route.handler({ body: undefined, query: Object.fromEntries(new URLSearchParams(query)) });
     return reply as {
       status: number;
       body: { error?: string; events?: string[]; event?: string; effects?: unknown[] };

@@ -1,5 +1,12 @@
 import { eventTopic, schemas, type WireEvent } from '@spectrum-grocers/contract';
-import { createSseHub, textRoute, type Route, type ServiceContext, type SseHub } from '@spectrum-grocers/runtime';
+import {
+  createSseHub,
+  faviconRoute,
+  textRoute,
+  type HttpRoute,
+  type ServiceContext,
+  type SseHub,
+} from '@spectrum-grocers/runtime';
 
 type Welcome = WireEvent<'display-welcome'>;
 
@@ -9,7 +16,8 @@ type Welcome = WireEvent<'display-welcome'>;
  */
 export interface Display {
   readonly hub: SseHub;
-  readonly routes: Record<string, Route>;
+  /** The page, its style and script, and its live feed (GET /events). */
+  readonly routes: readonly HttpRoute[];
   /** Feed it from the running service: published welcomes and the broker connection. */
   attach(service: Pick<ServiceContext, 'bus' | 'outbox'>): void;
 }
@@ -37,11 +45,13 @@ export function createDisplay(): Display {
   };
   return {
     hub,
-    routes: {
-      'GET /': textRoute(DISPLAY_PAGE, 'html'),
-      'GET /display.css': textRoute(DISPLAY_STYLE, 'css'),
-      'GET /display.js': textRoute(DISPLAY_SCRIPT, 'js'),
-    },
+    routes: [
+      textRoute('/', 'The entrance display', DISPLAY_PAGE, 'html'),
+      textRoute('/display.css', "The display's stylesheet", DISPLAY_STYLE, 'css'),
+      textRoute('/display.js', "The display's script", DISPLAY_SCRIPT, 'js'),
+      faviconRoute(),
+      hub.route('/events', 'The live feed of the display: its state and each welcome (Server-Sent Events)'),
+    ],
     attach({ bus, outbox }) {
       const topic = eventTopic(bus.config.topics, 'display-welcome');
       // The last greeting the store published before this start, so a restarted screen is not blank.
@@ -66,6 +76,7 @@ export const DISPLAY_PAGE = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Fresh Frontier — welcome</title>
+<link rel="icon" href="favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="display.css">
 <script src="display.js" defer></script>
 </head>

@@ -13,7 +13,7 @@ runService({
     seedCustomers(db);
     return { 'customer-arrival': createArrivalHandler({ db, clock: () => new Date(), log }) };
   },
-  http: () => ({ routes: display.routes, streams: { '/events': display.hub.route } }),
+  http: () => display.routes,
   started: (ctx) => display.attach(ctx),
   stopping: () => display.hub.close(),
 });

@@ -12,7 +12,40 @@ CREATE TABLE IF NOT EXISTS stock (
   quantity   INTEGER NOT NULL CHECK (quantity >= 0),
   threshold  INTEGER NOT NULL CHECK (threshold >= 0)
 );
+CREATE TABLE IF NOT EXISTS deliveries (
+  delivery_id TEXT PRIMARY KEY,
+  product_id  INTEGER NOT NULL,
+  quantity    INTEGER NOT NULL CHECK (quantity > 0),
+  event_id    TEXT NOT NULL,
+  received_at TEXT NOT NULL
+);
 `;
+
+/** How a product stands: none left, under its restock threshold, or enough. */
+export type StockState = 'out' | 'low' | 'ok';
+
+export function stockState({ quantity, threshold }: { quantity: number; threshold: number }): StockState {
+  if (quantity === 0) return 'out';
+  return quantity < threshold ? 'low' : 'ok';
+}
+
+/** A delivery as its event says it. */
+export interface Delivery {
+  deliveryId: string;
+  productId: number;
+  quantity: number;
+  eventId: string;
+}
+
+/**
+ * What a delivery did: raised the stock; nothing, because its id was received already with the
+ * same goods; or nothing, because the id stands for other goods or the product is unknown.
+ */
+export type Received =
+  | { outcome: 'raised'; before: number; after: number }
+  | { outcome: 'repeated' }
+  | { outcome: 'conflict'; kept: { productId: number; quantity: number } }
+  | { outcome: 'unknown-product' };
 
 export interface StockRow {
   product_id: number;
@@ -43,6 +76,8 @@ export interface Shelves {
   take(productIds: readonly number[]): { taken: Taken[]; unknown: number[] };
   /** Set a product's level to what inventory-intel counted (a restock alert says it). */
   set(productId: number, quantity: number): void;
+  /** Raise a product's stock by a delivery, once per delivery id; call inside the caller's transaction. */
+  receive(delivery: Delivery, at: Date): Received;
 }
 
 /** How many of each product a basket takes: two cartons of milk take two. */
@@ -60,6 +95,12 @@ export function createShelves(db: Db): Shelves {
   );
   const update = db.prepare('UPDATE stock SET quantity = ? WHERE product_id = ?');
   const all = db.prepare<[], StockRow>('SELECT product_id, name, quantity, threshold FROM stock ORDER BY product_id');
+  const insertDelivery = db.prepare(
+    'INSERT OR IGNORE INTO deliveries (delivery_id, product_id, quantity, event_id, received_at) VALUES (?, ?, ?, ?, ?)',
+  );
+  const selectDelivery = db.prepare<[string], { product_id: number; quantity: number }>(
+    'SELECT product_id, quantity FROM deliveries WHERE delivery_id = ?',
+  );
   return {
     seed(catalog) {
       db.transaction(() => {
@@ -82,6 +123,19 @@ export function createShelves(db: Db): Shelves {
     },
     set(productId, quantity) {
       update.run(quantity, productId);
+    },
+    receive({ deliveryId, productId, quantity, eventId }, at) {
+      const row = select.get(productId);
+      if (row === undefined) return { outcome: 'unknown-product' };
+      if (insertDelivery.run(deliveryId, productId, quantity, eventId, at.toISOString()).changes === 0) {
+        const kept = selectDelivery.get(deliveryId)!;
+        return kept.product_id === productId && kept.quantity === quantity
+          ? { outcome: 'repeated' }
+          : { outcome: 'conflict', kept: { productId: kept.product_id, quantity: kept.quantity } };
+      }
+      const after = row.quantity + quantity;
+      update.run(after, productId);
+      return { outcome: 'raised', before: row.quantity, after };
     },
   };
 }

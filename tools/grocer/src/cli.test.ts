@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deriveEventId, eventTopic, storeFilter } from '@spectrum-grocers/contract';
 import {
   collect,
+  freePort,
   skipWithoutMosquitto,
   spawnService,
   startMosquitto,
@@ -31,7 +32,7 @@ async function grocer(argv: string[], env: Record<string, string> = {}, interrup
 
 describe('grocer without a broker', () => {
   it('has --help on every command', async () => {
-    for (const cmd of ['tail', 'publish', 'load', 'trace']) {
+    for (const cmd of ['tail', 'publish', 'load', 'trace', 'deliver']) {
       const r = await grocer([cmd, '--help']);
       expect(r.code, cmd).toBe(0);
       expect(r.out).toContain(`Usage: grocer ${cmd}`);
@@ -54,6 +55,15 @@ describe('grocer without a broker', () => {
       [['tail', '--bogus'], 2, /bogus/],
       [['trace'], 2, /trace needs one event_id/],
       [['trace', 'e-1', '--control-room', 'http://127.0.0.1:9'], 1, /cannot reach the control room/],
+      [['publish', 'customer-departure', '--customer_id', '4', '--product_ids', '[1,'], 1, /refused by its schema/],
+      [['publish', 'customer-departure', '--customer_id', '4', 'extra'], 2, /unexpected extra/],
+      [['trace', 'e-1', '--bogus'], 2, /bogus/],
+      [['deliver'], 2, /^grocer deliver: deliver needs a product and a quantity/],
+      [['deliver', '3'], 2, /deliver needs a product and a quantity/],
+      [['deliver', '0', '5'], 2, /product_id must be a whole number above 0, not 0/],
+      [['deliver', '3', '2.5'], 2, /quantity must be a whole number above 0, not 2\.5/],
+      [['deliver', '3', '5', '--delivery-id', ''], 2, /--delivery-id must not be empty/],
+      [['deliver', '3', '5', '--bogus'], 2, /bogus/],
     ];
     for (const [argv, code, message] of cases) {
       const r = await grocer(argv);
@@ -63,7 +73,20 @@ describe('grocer without a broker', () => {
     }
     const refused = await grocer(['publish', 'customer-arrival', '--customer_id', '1', '--url', 'mqtt://127.0.0.1:9']);
     expect(refused.code).toBe(1);
-    expect(refused.err).toMatch(/^grocer publish: cannot connect to mqtt:\/\/127\.0\.0\.1:9/);
+    expect(refused.err).toMatch(
+      /^grocer publish: cannot connect to mqtt:\/\/127\.0\.0\.1:9: .*ECONNREFUSED.*; is the store running\?\n$/,
+    );
+    const port = await freePort();
+    const unreachable = await grocer(['deliver', '3', '5', '--url', `http://127.0.0.1:${port}`]);
+    expect(unreachable).toMatchObject({ code: 1, out: '' });
+    expect(unreachable.err).toBe(
+      `grocer deliver: cannot reach inventory-intel at http://127.0.0.1:${port} (ECONNREFUSED); is the store running? set INVENTORY_INTEL_URL\n`,
+    );
+    const offset = await grocer(['tail'], { PORT_OFFSET: '15' });
+    expect(offset).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/^grocer tail: PORT_OFFSET must be a multiple of 10 .*, not 15\n$/),
+    });
   });
 });
 

@@ -1,8 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseEnv } from 'dotenv';
 import mqtt, { type MqttClient } from 'mqtt';
-import { type TopicRoot, DEFAULT_ROOT } from '@spectrum-grocers/contract';
-import { readSessionFile } from '@spectrum-grocers/runtime/session';
+import { DEFAULT_ROOT, serviceVariable, type ProcessName, type TopicRoot } from '@spectrum-grocers/contract';
+import {
+  portOffsetProblem,
+  readSessionFile,
+  storeInstance,
+  type StoreInstance,
+} from '@spectrum-grocers/runtime/session';
 import { passwordVariable, type Account } from '@spectrum-grocers/broker';
 
 export interface Output {
@@ -41,16 +46,76 @@ export interface Settings {
   password?: string;
 }
 
-/**
- * Where the broker is and with which account: flags, then the environment and `.env`, then
- * what a running `pnpm start` left in DATA_DIR (its embedded broker and accounts).
- */
-export function settings(io: Io, flags: { url?: string; username?: string; password?: string }): Settings {
+/** The store grocer talks to: the environment and `.env`, and what its running `pnpm start` left. */
+interface Located {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** What the running `pnpm start` of the store's DATA_DIR left there (none: empty). */
+  readonly session: Readonly<Record<string, string>>;
+  /** The store of PORT_OFFSET: its ports and DATA_DIR when nothing more precise is set. */
+  readonly instance: StoreInstance;
+}
+
+function locate(io: Io): Located {
   const dotenv = existsSync('.env') ? parseEnv(readFileSync('.env')) : {};
   const env: Record<string, string | undefined> = { ...dotenv, ...io.env };
-  const session = readSessionFile(env.DATA_DIR ?? './data', (path) => io.stderr.write(staleSession(path))) ?? {};
+  const offset = env.PORT_OFFSET || '0';
+  const problem = portOffsetProblem(offset);
+  if (problem) throw new UsageError(`PORT_OFFSET ${problem}, not ${offset}`);
+  const instance = storeInstance(Number(offset));
+  const dataDir = env.DATA_DIR || instance.dataDir;
+  const session = readSessionFile(dataDir, (path) => io.stderr.write(staleSession(path))) ?? {};
+  return { env, session, instance };
+}
+
+/**
+ * Where a process of the store answers HTTP: `<PROCESS>_URL` (CONTROL_ROOM_URL,
+ * INVENTORY_INTEL_URL) from the environment, `.env` or the running `pnpm start`, else its port
+ * on this machine.
+ */
+export function processUrl(io: Io, process: ProcessName): { url: string; variable: string } {
+  const { env, session, instance } = locate(io);
+  const variable = serviceVariable(process, 'URL');
+  const url = env[variable] || session[variable] || `http://localhost:${instance.httpPort(process)}`;
+  return { url: url.replace(/\/$/, ''), variable };
+}
+
+/**
+ * Ask a process of the store over HTTP (10 s at most); its JSON answer, or a CommandError saying
+ * why there is none.
+ */
+export async function askProcess(
+  at: { url: string; variable: string },
+  name: string,
+  path: string,
+  init: RequestInit = {},
+): Promise<{ status: number; ok: boolean; body: Record<string, unknown> }> {
+  let res: Response;
+  try {
+    res = await fetch(`${at.url}${path}`, { ...init, signal: AbortSignal.timeout(ANSWER_MS) });
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string; message?: string; errors?: Array<{ code?: string }> } }).cause;
+    const why =
+      (err as Error).name === 'TimeoutError'
+        ? `no answer within ${ANSWER_MS / 1000} s`
+        : (cause?.code ?? cause?.errors?.[0]?.code ?? cause?.message ?? (err as Error).message);
+    throw new CommandError(`cannot reach ${name} at ${at.url} (${why}); is the store running? set ${at.variable}`);
+  }
+  const body = (await res.json().catch(() => ({}))) as Record<string, unknown>;
+  return { status: res.status, ok: res.ok, body: body && typeof body === 'object' ? body : {} };
+}
+
+/** How long grocer waits for any one answer: a broker's, a process's. */
+export const ANSWER_MS = 10_000;
+
+/**
+ * Where the broker is and with which account: flags, then the environment and `.env`, then
+ * what a running `pnpm start` left in DATA_DIR (its embedded broker and accounts), then the
+ * broker of the store of PORT_OFFSET on this machine.
+ */
+export function settings(io: Io, flags: { url?: string; username?: string; password?: string }): Settings {
+  const { env, session, instance } = locate(io);
   const pick = (name: string) => env[name] || session[name] || undefined;
-  const url = flags.url ?? env.MQTT_URL ?? session.MQTT_URL ?? `mqtt://localhost:${env.MQTT_PORT ?? '1883'}`;
+  const url = flags.url ?? env.MQTT_URL ?? session.MQTT_URL ?? `mqtt://localhost:${env.MQTT_PORT || instance.mqttPort}`;
   if (!/^(mqtts?|wss?):\/\//.test(url)) throw new UsageError(`not a broker URL: ${url} (mqtt://host:port)`);
   return {
     url,
@@ -66,26 +131,74 @@ function staleSession(path: string): string {
   return `grocer: ignored and removed ${path}: the pnpm start that wrote it is no longer running\n`;
 }
 
-/** Connect as `account` (its password from the settings) unless a user name was given. */
-export async function connect(s: Settings, account: Account | undefined, ms = 10_000): Promise<MqttClient> {
+/** Who grocer connects as: `account` (its password from the settings) unless a user name was given. */
+export function identity(s: Settings, account: Account | undefined): { username?: string; password?: string } {
+  if (s.username) return { username: s.username, password: s.password };
   const known = account && s.passwordOf(account);
-  const username = s.username ?? (known ? account : undefined);
-  const password = s.username ? s.password : known || undefined;
+  return known ? { username: account, password: known } : {};
+}
+
+/** ` as <user>`, or why there is none: for a message about a connection. */
+export function asWhom(s: Settings, account: Account | undefined): string {
+  const { username } = identity(s, account);
+  if (username) return ` as ${username}`;
+  const hint = account ? ` (no password for ${account}: start the store, or set ${passwordVariable(account)})` : '';
+  return ` without credentials${hint}`;
+}
+
+/** Connect as `account` (its password from the settings) unless a user name was given. */
+export async function connect(s: Settings, account: Account | undefined, ms = ANSWER_MS): Promise<MqttClient> {
+  const { username, password } = identity(s, account);
   const client = mqtt.connect(s.url, { username, password, reconnectPeriod: 0, connectTimeout: ms, clean: true });
   try {
     await new Promise<void>((resolve, reject) => {
       client.once('connect', () => resolve());
       client.once('error', reject);
-      client.once('close', () => reject(new Error('connection closed')));
+      client.once('close', () => reject(new Error(`no answer within ${ms / 1000} s`)));
     });
   } catch (err) {
     client.end(true);
-    const why = (err as Error).message;
-    const who = username ? ` as ${username}` : ' without credentials';
-    throw new CommandError(`cannot connect to ${s.url}${who}: ${why}`);
+    // A refusal (CONNACK) carries a number; a socket's failure a name (ECONNREFUSED), and silence
+    // none: no broker there, whoever we are.
+    const silent = (err as Error).message === 'connack timeout';
+    if (silent || typeof (err as { code?: unknown }).code === 'string') {
+      const why = silent ? `no answer within ${ms / 1000} s` : (err as Error).message;
+      throw new CommandError(`cannot connect to ${s.url}: ${why}; is the store running?`);
+    }
+    throw new CommandError(`cannot connect to ${s.url}${asWhom(s, account)}: ${(err as Error).message}`);
   }
   (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
   return client;
+}
+
+/**
+ * `work`'s result, unless the broker closes the connection first (it refused something: MQTT
+ * 3.1.1 has no other way to say so) or `ms` pass; then a CommandError that says which. The
+ * wait holds the process open, so it never ends without an answer.
+ */
+export async function beforeClose<T>(
+  client: MqttClient,
+  work: Promise<T>,
+  what: string,
+  ms: number | 'unbounded' = ANSWER_MS,
+): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  let onClose = (): void => undefined;
+  const closed = new Promise<never>((_, reject) => {
+    onClose = () => reject(new CommandError(`${what}: the broker closed the connection`));
+    if (client.disconnected || !client.connected) onClose();
+    client.once('close', onClose);
+  });
+  const late = new Promise<never>((_, reject) => {
+    if (ms === 'unbounded') return;
+    timer = setTimeout(() => reject(new CommandError(`${what}: no answer from the broker within ${ms / 1000} s`)), ms);
+  });
+  try {
+    return await Promise.race([work, closed, late]);
+  } finally {
+    clearTimeout(timer);
+    client.off('close', onClose);
+  }
 }
 
 const useColor = (io: Io) => Boolean(io.stdout.isTTY) && io.env.NO_COLOR === undefined;

@@ -77,6 +77,16 @@ export async function load(args: string[], io: Io): Promise<number> {
   const acknowledged = new Promise<void>((resolve) => (allAcked = resolve));
   let stopped = false;
   void io.interrupted.then(() => (stopped = true));
+  // A broker that refuses a publish closes the connection: stop sending, and say so.
+  let closed = false;
+  let onClose = (): void => undefined;
+  const lost = new Promise<void>((resolve) => {
+    onClose = () => {
+      closed = stopped = true;
+      resolve();
+    };
+    client.once('close', onClose);
+  });
   try {
     // Each scan at its own moment (start + i / rate), so the rate holds however long a send takes.
     for (let i = 0; i < count && !stopped; i++) {
@@ -91,11 +101,19 @@ export async function load(args: string[], io: Io): Promise<number> {
       sent++;
     }
     if (!stopped) {
-      await Promise.race([acknowledged, io.interrupted, new Promise((r) => setTimeout(r, ACK_WAIT_MS).unref())]);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        acknowledged,
+        io.interrupted,
+        lost,
+        new Promise((r) => (timer = setTimeout(r, ACK_WAIT_MS))),
+      ]);
+      clearTimeout(timer);
     }
   } finally {
     clearInterval(progress);
     if (progress) io.stderr.write(`${bar()}\n`);
+    client.off('close', onClose);
     await client.endAsync(true);
   }
   const seconds = (Date.now() - started) / 1000;
@@ -103,6 +121,7 @@ export async function load(args: string[], io: Io): Promise<number> {
     `${kind.event}: ${sent} sent, ${acked} acknowledged, ${failed} failed in ${seconds.toFixed(1)} s ` +
       `(${(acked / seconds).toFixed(1)}/s, asked for ${rate}/s)\n`,
   );
+  if (closed) throw new CommandError(`the broker closed the connection after ${acked} of ${sent} were acknowledged`);
   if (acked < sent) throw new CommandError(`${sent - acked} of ${sent} not acknowledged by the broker`);
   return 0;
 }

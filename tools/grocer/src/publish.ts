@@ -1,6 +1,6 @@
 import { EVENT_NAMES, EVENTS, eventTopic, newEventId, validateEvent, type EventName } from '@spectrum-grocers/contract';
 import { type Account } from '@spectrum-grocers/broker';
-import { CommandError, CONNECTION_OPTIONS, connect, settings, UsageError, type Io } from './io.js';
+import { asWhom, beforeClose, CommandError, CONNECTION_OPTIONS, connect, settings, UsageError, type Io } from './io.js';
 
 export const PUBLISH_HELP = `Usage: grocer publish <event> --field value... [options]
 
@@ -73,13 +73,16 @@ export async function publish(args: string[], io: Io): Promise<number> {
   const s = settings(io, flags);
   const account = (flags.as ?? EVENTS[name].publisher) as Account;
   const client = await connect(s, account);
+  // A broker that refuses the publish closes the connection (MQTT 3.1.1 has no other answer).
+  const refused = `could not publish ${name}${asWhom(s, account)}`;
   try {
-    await Promise.race([
-      client.publishAsync(eventTopic(s.root, name), JSON.stringify(parsed.value), { qos: 1 }),
-      new Promise((_, reject) => setTimeout(() => reject(new Error('no acknowledgement within 10 s')), 10_000).unref()),
-    ]);
-  } catch (err) {
-    throw new CommandError(`could not publish ${name}: ${(err as Error).message}`);
+    await beforeClose(
+      client,
+      client.publishAsync(eventTopic(s.root, name), JSON.stringify(parsed.value), { qos: 1 }).catch((err: Error) => {
+        throw new CommandError(`${refused}: ${err.message}`);
+      }),
+      refused,
+    );
   } finally {
     await client.endAsync(true);
   }

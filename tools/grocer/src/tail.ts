@@ -8,7 +8,16 @@ import {
   storeFilter,
   type EventName,
 } from '@spectrum-grocers/contract';
-import { CONNECTION_OPTIONS, connect, painter, settings, UsageError, type Io } from './io.js';
+import {
+  beforeClose,
+  CommandError,
+  CONNECTION_OPTIONS,
+  connect,
+  painter,
+  settings,
+  UsageError,
+  type Io,
+} from './io.js';
 
 export const TAIL_HELP = `Usage: grocer tail [pattern] [options]
 
@@ -81,9 +90,15 @@ export async function tail(args: string[], io: Io): Promise<number> {
       if (++seen >= count) resolve();
     });
   });
-  await client.subscribeAsync(filter, { qos: 1 });
-  if (!values.json && io.stderr.isTTY) io.stderr.write(c.dim(`tailing ${filter} on ${s.url} (Ctrl-C to stop)\n`));
-  await Promise.race([done, io.interrupted]);
-  await client.endAsync();
+  try {
+    const [granted] = await beforeClose(client, client.subscribeAsync(filter, { qos: 1 }), `cannot tail ${filter}`);
+    if (granted === undefined || granted.qos === 128) {
+      throw new CommandError(`cannot tail ${filter}: the broker refused the subscription`);
+    }
+    if (!values.json && io.stderr.isTTY) io.stderr.write(c.dim(`tailing ${filter} on ${s.url} (Ctrl-C to stop)\n`));
+    await beforeClose(client, Promise.race([done, io.interrupted]), `stopped tailing ${filter}`, 'unbounded');
+  } finally {
+    await client.endAsync(true);
+  }
   return 0;
 }

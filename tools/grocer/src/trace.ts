@@ -1,13 +1,14 @@
 import { parseArgs } from 'node:util';
 import { CONTROL_ROOM, HTTP_PORTS } from '@spectrum-grocers/contract';
-import { CommandError, painter, UsageError, type Io } from './io.js';
+import { askProcess, CommandError, painter, processUrl, UsageError, type Io } from './io.js';
 
 export const TRACE_HELP = `Usage: grocer trace <event_id> [options]
 
 The causal chain of an event, from the control room's store: the event that started it and
 everything it caused (a departure's payment and restock alerts, an arrival's welcome).
 
-      --control-room URL   the control room (default: CONTROL_ROOM_URL or http://localhost:${HTTP_PORTS[CONTROL_ROOM]})
+      --control-room URL   the control room (default: CONTROL_ROOM_URL, the running \`pnpm start\`'s,
+                           or http://localhost:${HTTP_PORTS[CONTROL_ROOM]} + PORT_OFFSET)
       --event NAME         the event's kind, when events of two kinds share the id (e.g. customer-departure)
       --json               the chain as JSON
   -h, --help`;
@@ -60,18 +61,11 @@ export async function trace(args: string[], io: Io): Promise<number> {
   });
   if (values.help) return (void io.stdout.write(`${TRACE_HELP}\n`), 0);
   if (positionals.length !== 1) throw new UsageError('trace needs one event_id: grocer trace <event_id>');
-  const base = values['control-room'] ?? io.env.CONTROL_ROOM_URL ?? `http://localhost:${HTTP_PORTS[CONTROL_ROOM]}`;
+  const given = values['control-room'];
+  const at = given ? { url: given.replace(/\/$/, ''), variable: 'CONTROL_ROOM_URL' } : processUrl(io, CONTROL_ROOM);
   const query = new URLSearchParams({ event_id: positionals[0]!, ...(values.event && { event: values.event }) });
-  const url = `${base.replace(/\/$/, '')}/api/trace?${query.toString()}`;
-  let res: Response;
-  try {
-    res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
-  } catch (err) {
-    const cause = (err as { cause?: { code?: string; errors?: Array<{ code?: string }> } }).cause;
-    const why = cause?.code ?? cause?.errors?.[0]?.code ?? (err as Error).message;
-    throw new CommandError(`cannot reach the control room at ${base} (${why}); is it running? set CONTROL_ROOM_URL`);
-  }
-  const body = (await res.json().catch(() => ({}))) as TraceNode & { error?: string };
+  const res = await askProcess(at, 'the control room', `/api/trace?${query.toString()}`);
+  const body = res.body as unknown as TraceNode & { error?: string };
   if (!res.ok) throw new CommandError(body.error ?? `the control room answered ${res.status}`);
   if (values.json) return (void io.stdout.write(`${JSON.stringify(body, null, 2)}\n`), 0);
   const c = painter(io);

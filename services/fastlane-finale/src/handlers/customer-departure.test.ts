@@ -60,11 +60,6 @@ describe('fastlane-finale: customer-departure', () => {
     expect(() => handle(departure([1]))).toThrow(/UNIQUE/);
   });
 
-  it('bills an empty basket zero', () => {
-    const [out] = handle(departure([], 'dep-empty'));
-    expect(out!.payload).toMatchObject({ amount: 0, amount_cents: 0 });
-  });
-
   it('refuses a basket with products the catalog does not know, naming them', () => {
     let error: unknown;
     try {

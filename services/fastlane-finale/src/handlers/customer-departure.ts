@@ -1,5 +1,5 @@
 import { AppError, deriveEventId, type Event, type ProductCatalog, type WireEvent } from '@spectrum-grocers/contract';
-import type { Db, EventHandler, Logger } from '@spectrum-grocers/runtime';
+import { shortId, type Db, type EventHandler, type Logger } from '@spectrum-grocers/runtime';
 
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS bills (
@@ -8,6 +8,12 @@ CREATE TABLE IF NOT EXISTS bills (
   customer_id        INTEGER NOT NULL,
   amount_cents       INTEGER NOT NULL CHECK (amount_cents >= 0),
   item_count         INTEGER NOT NULL,
+  created_at         TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS bills_by_customer ON bills (customer_id, created_at);
+CREATE TABLE IF NOT EXISTS empty_departures (
+  departure_event_id TEXT PRIMARY KEY,
+  customer_id        INTEGER NOT NULL,
   created_at         TEXT NOT NULL
 );
 `;
@@ -39,7 +45,10 @@ export interface Deps {
   log: Logger;
 }
 
-/** Price a departure, record the bill, and say what the customer owes. */
+/**
+ * Price a departure, record the bill, and say what the customer owes. A departure with nothing
+ * in the bag owes nothing: it is recorded, and no payment is requested.
+ */
 export function createDepartureHandler({
   db,
   catalog,
@@ -49,7 +58,18 @@ export function createDepartureHandler({
   const insertBill = db.prepare(
     'INSERT INTO bills (payment_event_id, departure_event_id, customer_id, amount_cents, item_count, created_at) VALUES (?, ?, ?, ?, ?, ?)',
   );
+  const insertEmpty = db.prepare(
+    'INSERT INTO empty_departures (departure_event_id, customer_id, created_at) VALUES (?, ?, ?)',
+  );
   return (departure: Event<'customer-departure'>) => {
+    if (departure.product_ids.length === 0) {
+      insertEmpty.run(departure.event_id, departure.customer_id, clock().toISOString());
+      log.info(
+        { customerId: departure.customer_id, eventId: departure.event_id },
+        `departure ${shortId(departure.event_id)} customer ${departure.customer_id}: nothing in the bag, nothing billed`,
+      );
+      return [];
+    }
     const cents = priceBasket(departure.product_ids, catalog);
     const payment: WireEvent<'payment-due'> & { event_id: string } = {
       event_id: paymentIdFor(departure.event_id),
@@ -69,8 +89,14 @@ export function createDepartureHandler({
       payment.timestamp,
     );
     log.info(
-      { customerId: departure.customer_id, amountCents: cents },
-      `Payment due for customer ${departure.customer_id}: $${(cents / 100).toFixed(2)}`,
+      {
+        customerId: departure.customer_id,
+        amountCents: cents,
+        paymentId: payment.event_id,
+        eventId: departure.event_id,
+      },
+      `departure ${shortId(departure.event_id)} customer ${departure.customer_id}: ` +
+        `${departure.product_ids.length} items, $${(cents / 100).toFixed(2)} billed`,
     );
     return [{ event: 'payment-due', payload: payment }];
   };

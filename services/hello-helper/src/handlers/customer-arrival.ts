@@ -1,5 +1,5 @@
 import { deriveEventId, type Event } from '@spectrum-grocers/contract';
-import type { Db, EventHandler, Logger } from '@spectrum-grocers/runtime';
+import { shortId, type Db, type EventHandler, type Logger } from '@spectrum-grocers/runtime';
 
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS customers (
@@ -55,7 +55,11 @@ export function createArrivalHandler({ db, clock, log }: Deps): EventHandler<'cu
       name: name ?? null,
       message: welcomeMessage(name),
     };
-    log.info({ customerId: arrival.customer_id, known: name !== undefined }, welcome.message);
+    // The arrival's one line: who came in and what the display says to them.
+    log.info(
+      { customerId: arrival.customer_id, known: name !== undefined, eventId: arrival.event_id },
+      `arrival ${shortId(arrival.event_id)} customer ${arrival.customer_id}: ${welcome.message}`,
+    );
     return [{ event: 'display-welcome', payload: welcome }];
   };
 }

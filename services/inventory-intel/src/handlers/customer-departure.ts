@@ -1,11 +1,13 @@
 import { AppError, deriveEventId, type Event, type EventMessage } from '@spectrum-grocers/contract';
-import type { EventHandler, Logger } from '@spectrum-grocers/runtime';
+import { shortId, type EventHandler, type Logger } from '@spectrum-grocers/runtime';
 import type { Shelves } from '../stock.js';
 
 export interface Deps {
   shelves: Shelves;
   clock: () => Date;
   log: Logger;
+  /** Told of each restock alert inside the transaction that emits it (the simulated supplier orders). */
+  onAlert?: (alert: { eventId: string; productId: number; quantity: number }) => void;
 }
 
 /**
@@ -17,6 +19,7 @@ export function createDepartureHandler({
   shelves,
   clock,
   log,
+  onAlert,
 }: Deps): EventHandler<'customer-departure', 'restock-alert'> {
   return (departure: Event<'customer-departure'>) => {
     const { taken, unknown } = shelves.take(departure.product_ids);
@@ -39,15 +42,19 @@ export function createDepartureHandler({
         quantity: t.after,
         threshold: t.threshold,
       };
-      log.info(
-        { itemId: t.productId, quantity: t.after, threshold: t.threshold },
-        `Restock needed for product ${t.productId}`,
+      log.debug(
+        { itemId: t.productId, quantity: t.after, threshold: t.threshold, eventId: alert.event_id },
+        `restock-alert for product ${t.productId}`,
       );
+      onAlert?.({ eventId: alert.event_id, productId: t.productId, quantity: t.after });
       alerts.push({ event: 'restock-alert', payload: alert });
     }
+    // One line per departure: what left the shelves, and which products now need restocking.
+    const restock = alerts.map((a) => a.payload.item_id);
     log.info(
-      { customerId: departure.customer_id, items: departure.product_ids.length },
-      `Inventory updated for customer ${departure.customer_id}.`,
+      { customerId: departure.customer_id, items: departure.product_ids.length, restock, eventId: departure.event_id },
+      `departure ${shortId(departure.event_id)} customer ${departure.customer_id}: ` +
+        `${departure.product_ids.length} items off the shelves${restock.length > 0 ? `; restock ${restock.join(', ')}` : ''}`,
     );
     return alerts;
   };

@@ -112,11 +112,21 @@ describe.skipIf(skipWithoutMosquitto)('shelves and bills end to end: five servic
       item_count: 2,
       amount_cents: catalog.get(1)!.price_cents + catalog.get(2)!.price_cents,
     });
-    const one = await getJson<{ bills: unknown[] }>(
+    const one = await getJson<{ bills: unknown[]; next: string }>(
       store.url('fastlane-finale', `/bills?customer_id=${customer}&limit=1`),
     );
     expect(one.bills).toHaveLength(1);
-    for (const bad of ['', '?customer_id=__proto__', '?customer_id=-1', '?customer_id=1&limit=100000']) {
+    const two = await getJson<{ bills: Array<Record<string, unknown>>; next?: string }>(
+      store.url('fastlane-finale', `/bills?customer_id=${customer}&limit=1&after=${one.next}`),
+    );
+    expect(two.bills.map((b) => b.departure_event_id)).toEqual([first]);
+    for (const bad of [
+      '',
+      '?customer_id=__proto__',
+      '?customer_id=-1',
+      '?customer_id=0x10',
+      '?customer_id=1&limit=100000',
+    ]) {
       const res = await fetch(store.url('fastlane-finale', `/bills${bad}`));
       expect(res.status, bad).toBe(400);
       expect(((await res.json()) as { error: string }).error).toMatch(/customer_id|limit/);

@@ -86,14 +86,17 @@ export function createConsumer({ bus, db, outbox, log, routes, metrics }: Consum
   const { service, topics: root, maxPayloadBytes } = bus.config;
   const stats: ConsumerStats = { received: 0, handled: 0, duplicates: 0, deadLettered: 0 };
   const byTopic = new Map<string, EventName>((Object.keys(routes) as EventName[]).map((e) => [eventTopic(root, e), e]));
-  const seen = db.prepare<[string], { outcome: string }>('SELECT outcome FROM processed_events WHERE event_id = ?');
+  // Keyed by topic too: an event_id is unique within its kind only, and a service may read several.
+  const seen = db.prepare<[string, string], { outcome: string }>(
+    'SELECT outcome FROM processed_events WHERE topic = ? AND event_id = ?',
+  );
   const record = db.prepare(
     'INSERT INTO processed_events (event_id, topic, outcome, processed_at) VALUES (?, ?, ?, ?)',
   );
 
   const commit = db.transaction(
     (eventId: string, topic: string, outcome: 'handled' | 'dead-letter', produce: () => Produced) => {
-      if (seen.get(eventId)) return false;
+      if (seen.get(topic, eventId)) return false;
       const out = produce();
       record.run(eventId, topic, outcome, new Date().toISOString());
       if ('deadLetter' in out) outbox.enqueue([out.deadLetter]);
@@ -104,7 +107,8 @@ export function createConsumer({ bus, db, outbox, log, routes, metrics }: Consum
 
   function deadLetter(sourceId: string, topic: string, bytes: Buffer, reason: string): Outgoing {
     const letter: DeadLetter = {
-      event_id: deriveEventId(service, 'dead-letter', sourceId),
+      // The refused message's kind counts: two kinds may share an event_id, and each gets its letter.
+      event_id: deriveEventId(service, 'dead-letter', topic, sourceId),
       timestamp: new Date().toISOString(),
       service,
       reason,

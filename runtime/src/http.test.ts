@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { AppError } from '@spectrum-grocers/contract';
 import { quietLogger } from '@spectrum-grocers/testkit';
-import { MAX_BODY_BYTES, startHttpServer, type HttpServer } from './http.js';
+import { MAX_BODY_BYTES, REQUEST_TIMEOUT_MS, startHttpServer, type HttpServer } from './http.js';
 import { route, streamRoute, textRoute } from './routes.js';
 import { createSseHub } from './sse.js';
 
@@ -143,6 +143,12 @@ describe('the HTTP server', () => {
     expect(missing.status).toBe(404);
     expect(await missing.json()).toEqual({ error: 'not found' });
     expect((await post('/healthz', '{}')).status).toBe(405);
+  });
+
+  it('bounds how long a request may take to arrive, so a trickled body cannot hold a connection (Node under Fastify had no bound)', () => {
+    expect(server.server.requestTimeout).toBe(REQUEST_TIMEOUT_MS);
+    expect(REQUEST_TIMEOUT_MS).toBeGreaterThan(0);
+    expect(server.server.headersTimeout).toBeGreaterThan(0);
   });
 
   it('finds no route in what every object inherits (/constructor, /__proto__, /toString)', async () => {

@@ -119,6 +119,9 @@ export interface HttpOptions {
  * A service's HTTP server: its routes, GET /healthz (200 while `healthy()` holds, 503
  * otherwise), and GET /openapi.json, the OpenAPI 3.1 document generated from the routes' schemas.
  */
+/** How long a request may take to arrive, headers and body: ours are small. */
+export const REQUEST_TIMEOUT_MS = 30_000;
+
 export async function startHttpServer(
   config: Pick<BaseConfig, 'http'>,
   log: Logger,
@@ -127,6 +130,9 @@ export async function startHttpServer(
   const app = Fastify({
     bodyLimit: MAX_BODY_BYTES,
     keepAliveTimeout: 5000,
+    // A request (headers and body) arrives whole within this, or its connection is closed: a
+    // client trickling a body cannot hold a connection for ever (Fastify's default is no limit).
+    requestTimeout: REQUEST_TIMEOUT_MS,
     forceCloseConnections: 'idle',
     exposeHeadRoutes: false,
     // A request already on an open connection while we close is answered as usual (the store

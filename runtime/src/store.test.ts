@@ -1,6 +1,7 @@
 import { chmodSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
 import { tempDir } from '@spectrum-grocers/testkit';
 import { openDatabase, type Db } from './store.js';
 
@@ -16,6 +17,26 @@ describe('openDatabase', () => {
     cleanup.push(() => db.close());
     return db;
   };
+
+  it('keys what was processed by topic and event_id, moving the rows of a database keyed by event_id alone', () => {
+    const tmp = tempDir();
+    cleanup.push(tmp.remove);
+    const old = new Database(join(tmp.path, 'inventory-intel.db'));
+    old.exec(`CREATE TABLE processed_events (
+      event_id TEXT PRIMARY KEY, topic TEXT NOT NULL,
+      outcome TEXT NOT NULL CHECK (outcome IN ('handled', 'dead-letter')), processed_at TEXT NOT NULL) WITHOUT ROWID;
+      INSERT INTO processed_events VALUES ('e-1', 'x/y/customer-departure', 'handled', 'then');`);
+    old.close();
+    const db = open(tmp.path, 'inventory-intel');
+    expect(db.prepare('SELECT * FROM processed_events').all()).toEqual([
+      { event_id: 'e-1', topic: 'x/y/customer-departure', outcome: 'handled', processed_at: 'then' },
+    ]);
+    // The same id on another topic is another event; on the same topic, the same one.
+    db.prepare("INSERT INTO processed_events VALUES ('e-1', 'x/y/stock-delivered', 'handled', 'now')").run();
+    expect(() =>
+      db.prepare("INSERT INTO processed_events VALUES ('e-1', 'x/y/customer-departure', 'handled', 'now')").run(),
+    ).toThrow(/UNIQUE/);
+  });
 
   it('keeps bills from other users: the database, its -wal and -shm and its lock are 0600 (they were world-readable), in a DATA_DIR it makes 0700', () => {
     const tmp = tempDir();

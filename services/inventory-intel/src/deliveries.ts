@@ -1,4 +1,11 @@
-import { AppError, deriveEventId, newEventId, type Event, type ProductCatalog } from '@spectrum-grocers/contract';
+import {
+  AppError,
+  deriveEventId,
+  newEventId,
+  toAppError,
+  type Event,
+  type ProductCatalog,
+} from '@spectrum-grocers/contract';
 import { sleep, type Db, type Logger, type Outbox } from '@spectrum-grocers/runtime';
 
 /**
@@ -47,9 +54,13 @@ export interface DeliveryDesk {
   accept(request: DeliveryRequest): Accepted;
 }
 
+/** The desk of `db`, whose schema holds DELIVERIES_SCHEMA and STOCK_SCHEMA (the deliveries received). */
 export function createDeliveryDesk(db: Db, outbox: Outbox, catalog: ProductCatalog, clock: () => Date): DeliveryDesk {
   const select = db.prepare<[string], { product_id: number; quantity: number; event_id: string }>(
     'SELECT product_id, quantity, event_id FROM delivery_requests WHERE delivery_id = ?',
+  );
+  const selectReceived = db.prepare<[string], { product_id: number; quantity: number; event_id: string }>(
+    'SELECT product_id, quantity, event_id FROM deliveries WHERE delivery_id = ?',
   );
   const insert = db.prepare(
     'INSERT INTO delivery_requests (delivery_id, product_id, quantity, event_id, requested_at) VALUES (?, ?, ?, ?, ?)',
@@ -58,7 +69,8 @@ export function createDeliveryDesk(db: Db, outbox: Outbox, catalog: ProductCatal
     const { productId, quantity } = request;
     if (!catalog.get(productId)) throw new AppError('UNKNOWN_PRODUCT', `product_id not in the catalog: ${productId}`);
     const deliveryId = request.deliveryId ?? newEventId();
-    const known = select.get(deliveryId);
+    // Told here before, or received from elsewhere (the topic): either way the id is taken.
+    const known = select.get(deliveryId) ?? selectReceived.get(deliveryId);
     if (known) {
       if (known.product_id === productId && known.quantity === quantity) {
         return { deliveryId, eventId: known.event_id, created: false };
@@ -103,13 +115,15 @@ export interface Supplier {
   order(alert: Alert): void;
   /** Deliver the orders that are due; returns how many. */
   deliverDue(): number;
+  /** Orders waiting for their time, and orders dropped because they could never be delivered. */
+  stats(): { open: number; dropped: number };
   /** Deliver orders as they fall due, until `signal` aborts. */
   run(signal: AbortSignal): Promise<void>;
 }
 
 /** How often the supplier looks for due orders at most. */
 const POLL_MS = 1000;
-/** Orders delivered per transaction, so one slow batch never holds the database long. */
+/** Due orders read at a time. */
 const BATCH = 100;
 
 /**
@@ -135,24 +149,42 @@ export function createSupplier(opts: {
     'SELECT alert_event_id, product_id, quantity FROM supplier_orders WHERE due_at <= ? ORDER BY due_at LIMIT ?',
   );
   const remove = db.prepare('DELETE FROM supplier_orders WHERE alert_event_id = ?');
-  const deliverBatch = db.transaction((now: number): number => {
-    const rows = due.all(now, BATCH);
-    for (const row of rows) {
-      desk.accept({
-        productId: row.product_id,
-        quantity: row.quantity,
-        deliveryId: deriveEventId('supplier-delivery', row.alert_event_id),
-        causationId: row.alert_event_id,
-      });
-      remove.run(row.alert_event_id);
-    }
-    return rows.length;
+  const open = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM supplier_orders');
+  let dropped = 0;
+  const deliverOne = db.transaction((row: { alert_event_id: string; product_id: number; quantity: number }) => {
+    desk.accept({
+      productId: row.product_id,
+      quantity: row.quantity,
+      deliveryId: deriveEventId('supplier-delivery', row.alert_event_id),
+      causationId: row.alert_event_id,
+    });
+    remove.run(row.alert_event_id);
   });
+  /**
+   * Each order on its own: one that can never be delivered (its delivery id taken by other goods,
+   * its product gone from the catalog) is dropped and said so, and holds up no other.
+   */
   function deliverDue(): number {
-    let total = 0;
-    for (let n = BATCH; n === BATCH; total += n) n = deliverBatch(clock().getTime());
-    if (total > 0) outbox.kick();
-    return total;
+    let delivered = 0;
+    for (let rows = due.all(clock().getTime(), BATCH); rows.length > 0; rows = due.all(clock().getTime(), BATCH)) {
+      for (const row of rows) {
+        try {
+          deliverOne(row);
+          delivered++;
+        } catch (err) {
+          const e = toAppError(err);
+          if (e.retryable) throw e; // the store is busy: the next round tries again
+          remove.run(row.alert_event_id);
+          dropped++;
+          log.error(
+            { err: e, alertEventId: row.alert_event_id, productId: row.product_id },
+            `supplier order for product ${row.product_id} dropped: ${e.message}`,
+          );
+        }
+      }
+      if (delivered > 0) outbox.kick();
+    }
+    return delivered;
   }
   return {
     order({ eventId, productId, quantity }) {
@@ -162,6 +194,7 @@ export function createSupplier(opts: {
       insert.run(eventId, productId, amount, clock().getTime() + delayMs);
     },
     deliverDue,
+    stats: () => ({ open: open.get()!.n, dropped }),
     async run(signal) {
       while (!signal.aborted) {
         try {

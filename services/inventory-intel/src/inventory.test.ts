@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { deadLetterTopic, eventTopic, storeFilter, type EventName } from '@spectrum-grocers/contract';
+import { deadLetterTopic, deriveEventId, eventTopic, storeFilter, type EventName } from '@spectrum-grocers/contract';
 import { loadConfig, loadProductCatalog, startService, type RunningService } from '@spectrum-grocers/runtime';
 import {
   collect,
@@ -148,5 +148,71 @@ describe('inventory-intel: the restocking loop', () => {
       reason: expect.stringMatching(/DELIVERY_CONFLICT.*hq-order-77/) as unknown,
     });
     expect(await stockOf(6)).toBe(before + 20);
+  });
+
+  it('handles a departure and a delivery that share an event_id: ids are unique within a kind only', async () => {
+    await start({ RESTOCK_DELAY_S: 'off' });
+    const [before7, before8] = [await stockOf(7), await stockOf(8)];
+    const shared = 'shared-id-1';
+    await watcher.publish(topic('customer-departure'), {
+      event_id: shared,
+      timestamp: clock().toISOString(),
+      customer_id: 4,
+      product_ids: [7],
+    });
+    await watcher.publish(topic('stock-delivered'), {
+      event_id: shared,
+      timestamp: clock().toISOString(),
+      delivery_id: 'lorry-shared',
+      product_id: 8,
+      quantity: 9,
+    });
+    await waitUntil(async () => (await stockOf(8)) === before8 + 9, 'the delivery on the shelf');
+    expect(await stockOf(7)).toBe(before7 - 1);
+  });
+
+  const post = async (path: string, body: object) => {
+    const res = await fetch(`http://127.0.0.1:${running!.service.http.port}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+  const health = async () =>
+    (await (await fetch(`http://127.0.0.1:${running!.service.http.port}/healthz`)).json()) as Record<string, unknown>;
+
+  it('drops a supplier order that can never be delivered, and delivers the others', async () => {
+    await start({ RESTOCK_DELAY_S: '30' });
+    const [p3, p4] = [catalog.get(3)!, catalog.get(4)!];
+    await depart(Array<number>(p3.starting_stock - p3.restock_threshold + 1).fill(3));
+    const [alert] = await watcher.waitFor(topic('restock-alert'));
+    // Someone takes the supplier's delivery id for other goods first.
+    const taken = deriveEventId('supplier-delivery', alert!.json<{ event_id: string }>().event_id);
+    expect((await post('/deliveries', { product_id: 3, quantity: 1, delivery_id: taken })).status).toBe(202);
+    await depart(Array<number>(p4.starting_stock - p4.restock_threshold + 1).fill(4));
+    await watcher.waitFor(topic('restock-alert'), 2);
+    now += 31_000;
+    await waitUntil(async () => (await stockOf(4)) === p4.starting_stock, 'the other order delivered');
+    expect(await stockOf(3)).toBe(p3.restock_threshold - 1 + 1);
+    expect(await health()).toMatchObject({ status: 'ok', supplier: { open: 0, dropped: 1 } });
+  });
+
+  it('refuses with 409 a delivery id received from elsewhere with other goods', async () => {
+    await start({ RESTOCK_DELAY_S: 'off' });
+    const before = await stockOf(9);
+    await watcher.publish(topic('stock-delivered'), {
+      event_id: 'hq-9',
+      timestamp: clock().toISOString(),
+      delivery_id: 'hq-order-9',
+      product_id: 9,
+      quantity: 5,
+    });
+    await waitUntil(async () => (await stockOf(9)) === before + 5, 'the delivery on the shelf');
+    const conflict = await post('/deliveries', { product_id: 9, quantity: 6, delivery_id: 'hq-order-9' });
+    expect(conflict).toEqual({ status: 409, body: { error: expect.stringMatching(/5 of product 9/) as unknown } });
+    expect((await post('/deliveries', { product_id: 9, quantity: 5, delivery_id: 'hq-order-9' })).status).toBe(202);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await stockOf(9)).toBe(before + 5);
   });
 });

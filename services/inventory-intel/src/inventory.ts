@@ -122,6 +122,10 @@ export function inventorySpec(
         }),
       ];
     },
+    health: (ctx) => {
+      const supplier = partsOf(ctx).supplier;
+      return supplier ? { supplier: supplier.stats() } : {};
+    },
     run: (ctx, signal) => partsOf(ctx).supplier?.run(signal) ?? Promise.resolve(),
   };
 }

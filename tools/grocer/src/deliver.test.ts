@@ -69,14 +69,25 @@ describe('grocer deliver', () => {
     ]);
   });
 
-  it('leaves the delivery id to inventory-intel when none is given, and takes --url over the environment', async () => {
-    const inv = await inventory(202, { delivery_id: 'made-by-inventory', event_id: 'e-2' });
+  it('makes the delivery id itself when none is given (a retry is then the same delivery), and takes --url over the environment', async () => {
+    const inv = await inventory(202, { delivery_id: 'echoed', event_id: 'e-2' });
     servers.push(inv.server);
     const r = await grocer(['deliver', '3', '1', '--url', `${inv.url}/`], {
       INVENTORY_INTEL_URL: 'http://127.0.0.1:9',
     });
-    expect(r).toMatchObject({ code: 0, out: 'made-by-inventory\n' });
-    expect(inv.asked[0]!.body).toEqual({ product_id: 3, quantity: 1 });
+    expect(r).toMatchObject({ code: 0, out: 'echoed\n' });
+    expect(inv.asked[0]!.body).toEqual({
+      product_id: 3,
+      quantity: 1,
+      delivery_id: expect.stringMatching(/^[0-9a-f-]{36}$/) as unknown,
+    });
+  });
+
+  it('names the delivery id to retry with when the answer is lost', async () => {
+    const r = await grocer(['deliver', '3', '1'], { INVENTORY_INTEL_URL: 'http://127.0.0.1:9' });
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/cannot reach inventory-intel .*add --delivery-id [0-9a-f-]{36}\n$/);
+    expect(r.err.split('\n')).toHaveLength(2);
   });
 
   it("says in one line why inventory-intel refused it, with inventory-intel's reason", async () => {
@@ -110,7 +121,7 @@ describe('grocer deliver', () => {
     const r = await grocer(['deliver', '1', '5'], { PORT_OFFSET: '10000' });
     expect(r.code).toBe(1);
     expect(r.err).toMatch(
-      /^grocer deliver: cannot reach inventory-intel at http:\/\/localhost:18084 \(.+\); is the store running\? set INVENTORY_INTEL_URL\n$/,
+      /^grocer deliver: cannot reach inventory-intel at http:\/\/localhost:18084 \(.+\); is the store running\? set INVENTORY_INTEL_URL; .*--delivery-id [0-9a-f-]{36}\n$/,
     );
   });
 });

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { HTTP_PORTS } from '@spectrum-grocers/contract';
 import { askProcess, CommandError, processUrl, UsageError, type Io } from './io.js';
@@ -11,8 +12,8 @@ delivery id, however often it is sent. Prints the delivery id.
 
   product_id            a product of the catalog (1-100)
   quantity              how many units arrived
-      --delivery-id ID  the supplier's reference (default: one is made); the same id with the
-                        same goods again changes nothing
+      --delivery-id ID  the supplier's reference (default: one is made and printed); the same
+                        id with the same goods again changes nothing
       --url URL         inventory-intel (default: INVENTORY_INTEL_URL, the running \`pnpm start\`'s,
                         or http://localhost:${HTTP_PORTS[INVENTORY]} + PORT_OFFSET)
   -h, --help`;
@@ -42,10 +43,12 @@ export async function deliver(args: string[], io: Io): Promise<number> {
   }
   const deliveryId = values['delivery-id'];
   if (deliveryId !== undefined && deliveryId.trim() === '') throw new UsageError('--delivery-id must not be empty');
+  // Made here, not by the server: a delivery sent again after no answer is the same delivery.
+  const id = deliveryId ?? randomUUID();
   const request = {
     product_id: count('product_id', positionals[0]!),
     quantity: count('quantity', positionals[1]!),
-    ...(deliveryId !== undefined && { delivery_id: deliveryId }),
+    delivery_id: id,
   };
   const at = values.url
     ? { url: values.url.replace(/\/$/, ''), variable: 'INVENTORY_INTEL_URL' }
@@ -54,6 +57,12 @@ export async function deliver(args: string[], io: Io): Promise<number> {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(request),
+  }).catch((err: unknown) => {
+    // It may have been taken before the answer was lost: the same id again cannot add it twice.
+    if (err instanceof CommandError) {
+      throw new CommandError(`${err.message}; to try again without delivering twice, add --delivery-id ${id}`);
+    }
+    throw err;
   });
   const { error, delivery_id: accepted } = res.body;
   if (res.status === 404) throw new CommandError(`${INVENTORY} at ${at.url} takes no deliveries (POST /deliveries)`);

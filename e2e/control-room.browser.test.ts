@@ -178,7 +178,7 @@ describe.skipIf(skipWithoutChromium)('the control room in a real browser (Chromi
     expect(await page.locator('#payments tr', { hasText: 'Judy' }).count()).toBe(0);
     await eve.first().click();
     await page.locator('#trace li.asked', { hasText: 'Eve pays' }).waitFor({ timeout: 5_000 });
-    expect(await page.locator('#trace .node').first().textContent()).toMatch(/departure.*Eve left with 1 items/);
+    expect(await page.locator('#trace .node').first().textContent()).toMatch(/departure.*Eve left with 1 item\b/);
     await page.locator('#trace-close').click();
     expect(await page.locator('#trace').isHidden()).toBe(true);
   });

@@ -14,7 +14,7 @@ import {
 } from '@spectrum-grocers/contract';
 import type { Logger } from './logger.js';
 import type { Outbox } from './outbox.js';
-import { shortId } from './pretty.js';
+import { counted, shortId } from './pretty.js';
 import { ErrorBody, route, type HttpRoute } from './routes.js';
 import type { ServiceSpec } from './service.js';
 import { sleep } from './timers.js';
@@ -42,8 +42,7 @@ export function recordScan<E extends ScanEvent>(store: ScanStore, event: E, scan
 export function scanLine(scan: Event<ScanEvent>, result: string): string {
   const who = `${shortId(scan.event_id)} customer ${scan.customer_id}`;
   if (!('product_ids' in scan)) return `arrival ${who}: ${result}`;
-  const n = scan.product_ids.length;
-  return `departure ${who}: ${n} item${n === 1 ? '' : 's'} ${result}`;
+  return `departure ${who}: ${counted(scan.product_ids.length, 'item')} ${result}`;
 }
 
 /** JSON with every object's keys sorted, so that bodies differing only in key order compare equal. */

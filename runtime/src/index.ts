@@ -6,7 +6,7 @@ export type { EventHandler } from './consumer.js';
 export { gateService, GateEnv, randomInt, type GateSpec } from './gate.js';
 export { envPositiveInt, loadConfig } from './config.js';
 export { createLogger, type Logger } from './logger.js';
-export { shortId } from './pretty.js';
+export { counted, shortId } from './pretty.js';
 export { openDatabase, type Db } from './store.js';
 export { loadProductCatalog } from './products.js';
 export { ErrorBody, route, streamRoute, textRoute, type HttpRoute, type ReplyOf, type RouteSpec } from './routes.js';

@@ -148,3 +148,8 @@ export function prettyLine(json: string, { color, width }: PrettyOptions): strin
   const stack = level >= ERROR ? frames(err) : '';
   return `${time} ${paint(color, levelColor, tag)} ${msg}${tail}${paint(color && stack !== '', 90, stack)}\n`;
 }
+
+/** `1 item`, `3 items`: a count as a log line says it. */
+export function counted(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}

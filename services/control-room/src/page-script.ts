@@ -117,7 +117,10 @@ function summary(n) {
   const who = customer(n.customer_name, p.customer_id);
   switch (n.event) {
     case 'customer-arrival': return who + ' came in';
-    case 'customer-departure': return who + ' left with ' + (Array.isArray(p.product_ids) ? p.product_ids.length : '?') + ' items';
+    case 'customer-departure': {
+      const count = Array.isArray(p.product_ids) ? p.product_ids.length : '?';
+      return who + ' left with ' + count + (count === 1 ? ' item' : ' items');
+    }
     case 'payment-due': return who + ' pays ' + money(p.amount);
     case 'restock-alert': return product(p.item_id) + ': ' + p.quantity + ' left, restock asked';
     case 'stock-delivered': return product(p.product_id) + ': ' + p.quantity + ' delivered (' + p.delivery_id + ')';

@@ -173,7 +173,7 @@ describe.skipIf(skipWithoutMosquitto)('grocer against Mosquitto', () => {
       return t.code === 0 && t.out.includes('payment-due') ? t : undefined;
     }, 'the trace');
     const [first, second] = r.out.trim().split('\n');
-    expect(first).toMatch(new RegExp(`^customer-departure  ${id} .* customer 5, 1 items$`));
+    expect(first).toMatch(new RegExp(`^customer-departure  ${id} .* customer 5, 1 item$`));
     expect(second).toMatch(new RegExp(`^└─ payment-due  ${payment} .* customer 5 owes \\$1\\.29  ← asked$`));
     const missing = await grocer(['trace', 'no-such-id', '--control-room', controlRoomUrl]);
     expect(missing).toMatchObject({ code: 1, err: "grocer trace: no event no-such-id in the control room's store\n" });

@@ -36,7 +36,7 @@ function gist(n: TraceNode): string {
     case 'customer-arrival':
       return `customer ${text(p.customer_id)}`;
     case 'customer-departure':
-      return `customer ${text(p.customer_id)}, ${Array.isArray(p.product_ids) ? p.product_ids.length : '?'} items`;
+      return `customer ${text(p.customer_id)}, ${Array.isArray(p.product_ids) ? `${p.product_ids.length} item${p.product_ids.length === 1 ? '' : 's'}` : '? items'}`;
     case 'payment-due':
       return `customer ${text(p.customer_id)} owes $${Number(p.amount).toFixed(2)}`;
     case 'restock-alert':

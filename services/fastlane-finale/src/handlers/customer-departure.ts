@@ -1,5 +1,5 @@
 import { AppError, deriveEventId, type Event, type ProductCatalog, type WireEvent } from '@spectrum-grocers/contract';
-import { shortId, type Db, type EventHandler, type Logger } from '@spectrum-grocers/runtime';
+import { counted, shortId, type Db, type EventHandler, type Logger } from '@spectrum-grocers/runtime';
 
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS bills (
@@ -96,7 +96,7 @@ export function createDepartureHandler({
         eventId: departure.event_id,
       },
       `departure ${shortId(departure.event_id)} customer ${departure.customer_id}: ` +
-        `${departure.product_ids.length} items, $${(cents / 100).toFixed(2)} billed`,
+        `${counted(departure.product_ids.length, 'item')}, $${(cents / 100).toFixed(2)} billed`,
     );
     return [{ event: 'payment-due', payload: payment }];
   };

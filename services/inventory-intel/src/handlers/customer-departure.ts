@@ -1,5 +1,5 @@
 import { AppError, deriveEventId, type Event, type EventMessage } from '@spectrum-grocers/contract';
-import { shortId, type EventHandler, type Logger } from '@spectrum-grocers/runtime';
+import { counted, shortId, type EventHandler, type Logger } from '@spectrum-grocers/runtime';
 import type { Shelves } from '../stock.js';
 
 export interface Deps {
@@ -54,7 +54,7 @@ export function createDepartureHandler({
     log.info(
       { customerId: departure.customer_id, items: departure.product_ids.length, restock, eventId: departure.event_id },
       `departure ${shortId(departure.event_id)} customer ${departure.customer_id}: ` +
-        `${departure.product_ids.length} items off the shelves${restock.length > 0 ? `; restock ${restock.join(', ')}` : ''}`,
+        `${counted(departure.product_ids.length, 'item')} off the shelves${restock.length > 0 ? `; restock ${restock.join(', ')}` : ''}`,
     );
     return alerts;
   };

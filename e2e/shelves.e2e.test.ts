@@ -83,11 +83,27 @@ describe.skipIf(skipWithoutMosquitto)('shelves and bills end to end: five servic
     const conflict = await postJson(url, { product_id: 14, quantity: 31, delivery_id: 'e2e-lorry-1' });
     expect(conflict).toEqual({ status: 409, body: { error: expect.stringMatching(/30 of product 14/) as unknown } });
     expect((await postJson(url, { product_id: 555, quantity: 1 })).status).toBe(400);
-    for (const bad of [{ product_id: 14 }, { product_id: 14, quantity: 0 }, { product_id: 14, quantity: 1.5 }]) {
+    for (const bad of [
+      { product_id: 14 },
+      { product_id: 14, quantity: 0 },
+      { product_id: 14, quantity: 1.5 },
+      { product_id: 14, quantity: 100_001 },
+      { product_id: 14, quantity: '5' },
+    ]) {
       const refused = await postJson(url, bad);
-      expect(refused.status).toBe(400);
+      expect(refused.status, JSON.stringify(bad)).toBe(400);
       expect(refused.body.error).toMatch(/quantity/);
     }
+    for (const id of ['', 'x'.repeat(129), 'two words', '../../etc']) {
+      const refused = await postJson(url, { product_id: 14, quantity: 1, delivery_id: id });
+      expect(refused.status, id).toBe(400);
+      expect(refused.body.error).toMatch(/delivery_id/);
+    }
+    const raw = (body: string, type = 'application/json') =>
+      fetch(url, { method: 'POST', headers: { 'content-type': type }, body });
+    expect((await raw('{"product_id": 14, "quantity": 1, "__proto__": {"admin": true}}')).status).toBe(400);
+    expect((await raw('product_id=14&quantity=1', 'application/x-www-form-urlencoded')).status).toBe(415);
+    expect((await raw(JSON.stringify({ product_id: 14, quantity: 1, pad: 'x'.repeat(70_000) }))).status).toBe(413);
     // A delivery without an id gets one; the next delivery lands on before + 30 + 5 exactly.
     const unnamed = await postJson(url, { product_id: 14, quantity: 5 });
     expect(unnamed.body.delivery_id).toMatch(/^[0-9a-f-]{36}$/);

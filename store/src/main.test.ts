@@ -198,7 +198,8 @@ describe('the store launcher (pnpm start)', () => {
 
       const second = launch({ ...light, PORT_OFFSET: String(FIRST + 10) }, { cwd: cwd.path });
       cleanup.push(second.stop);
-      await waitUntil(() => second.output().includes('"msg":"store running'), 'the second store');
+      // The lines after "store running" may come in a later read of the pipe: wait for the one we check.
+      await waitUntil(() => second.output().includes('entrance display: '), 'the second store');
       expect(second.output()).toContain(`entrance display: http://localhost:${8083 + FIRST + 10}/`);
       expect(session(cwd.path, FIRST + 10)).toContain(`MQTT_URL=mqtt://127.0.0.1:${1893 + FIRST}`);
       for (const offset of [FIRST, FIRST + 10]) {

@@ -1,11 +1,23 @@
-import { SERVICES, type ServiceName } from '@spectrum-grocers/contract';
-import { spawnService, tempDir, TEST_SERVICE_ENV, type ServiceProcess } from '@spectrum-grocers/testkit';
+import { eventTopic, SERVICES, type ServiceName, type TopicRoot } from '@spectrum-grocers/contract';
+import {
+  spawnService,
+  tempDir,
+  TEST_SERVICE_ENV,
+  waitUntil,
+  type Collector,
+  type Received,
+  type ServiceProcess,
+} from '@spectrum-grocers/testkit';
 
 export interface RunningStore {
   readonly services: Record<ServiceName, ServiceProcess>;
   readonly ports: Record<ServiceName, number>;
   readonly store: string;
   url(service: ServiceName, path: string): string;
+  /** How many of a product inventory-intel has now. */
+  stockOf(productId: number): Promise<number>;
+  /** A departure scanned at the exit gate and accepted (202); its event_id. */
+  leave(customerId: number, productIds: number[]): Promise<string>;
   /** SIGTERM every service; resolves with each exit code. */
   stop(): Promise<Record<string, number | null>>;
   /** Kill what is left and delete the data directory. */
@@ -45,6 +57,7 @@ export async function startStore(
     data.remove();
     throw err;
   }
+  const url = (service: ServiceName, path: string) => `http://127.0.0.1:${ports[service]}${path}`;
   const stop = async () => {
     const codes = await Promise.all(
       SERVICES.map(async (name) => [name, await services[name].stop('SIGTERM')] as const),
@@ -55,7 +68,16 @@ export async function startStore(
     services,
     ports,
     store,
-    url: (service, path) => `http://127.0.0.1:${ports[service]}${path}`,
+    url,
+    async stockOf(productId) {
+      const rows = await getJson<Array<{ product_id: number; quantity: number }>>(url('inventory-intel', '/stock'));
+      return rows.find((r) => r.product_id === productId)!.quantity;
+    },
+    async leave(customer_id, product_ids) {
+      const scan = await postJson(url('gateexit-guardian', '/scans'), { customer_id, product_ids });
+      if (scan.status !== 202) throw new Error(`the exit gate answered ${scan.status}: ${JSON.stringify(scan.body)}`);
+      return scan.body.event_id as string;
+    },
     stop,
     async dispose() {
       await kill();
@@ -77,4 +99,12 @@ export async function getJson<T>(url: string): Promise<T> {
   const res = await fetch(url);
   if (!res.ok) throw new Error(`GET ${url}: ${res.status}`);
   return (await res.json()) as T;
+}
+
+/** The payment-due of one departure, once `watcher` (on the store's topics) has it. */
+export function paymentFor(watcher: Collector, root: TopicRoot, departureId: string): Promise<Received> {
+  return waitUntil(
+    () => watcher.on(eventTopic(root, 'payment-due')).find((m) => m.json().departure_event_id === departureId),
+    `payment-due for ${departureId}`,
+  );
 }

@@ -9,10 +9,9 @@ import {
   type Collector,
   type Mosquitto,
 } from '@spectrum-grocers/testkit';
-import { getJson, postJson, startStore, type RunningStore } from './harness.js';
+import { getJson, paymentFor, postJson, startStore, type RunningStore } from './harness.js';
 
 const catalog = loadProductCatalog();
-type Stock = Array<{ product_id: number; quantity: number; threshold: number }>;
 
 /** The shelves over time: empty baskets, empty shelves, and the deliveries that fill them again. */
 describe.skipIf(skipWithoutMosquitto)('shelves and bills end to end: five service processes on Mosquitto', () => {
@@ -21,19 +20,6 @@ describe.skipIf(skipWithoutMosquitto)('shelves and bills end to end: five servic
   let watcher: Collector;
   const root = { chain: 'spectrum-grocers', store: `shelves-${process.pid}` };
   const topic = (e: EventName) => eventTopic(root, e);
-  const stockOf = async (id: number) =>
-    (await getJson<Stock>(store.url('inventory-intel', '/stock'))).find((s) => s.product_id === id)!.quantity;
-  const leave = async (customer_id: number, product_ids: number[]) => {
-    const scan = await postJson(store.url('gateexit-guardian', '/scans'), { customer_id, product_ids });
-    expect(scan.status).toBe(202);
-    return scan.body.event_id as string;
-  };
-  const paymentFor = (departureId: string) =>
-    waitUntil(
-      () => watcher.on(topic('payment-due')).find((m) => m.json().departure_event_id === departureId),
-      `payment-due for ${departureId}`,
-    );
-
   beforeAll(async () => {
     mosquitto = await startMosquitto();
     watcher = await collect(mosquitto.url, storeFilter(root));
@@ -47,15 +33,19 @@ describe.skipIf(skipWithoutMosquitto)('shelves and bills end to end: five servic
   });
 
   it('bills nothing for a departure with an empty basket', async () => {
-    const empty = await leave(11, []);
+    const empty = await store.leave(11, []);
     // Departures are handled in order: once the next one is billed, the empty one was handled.
-    await paymentFor(await leave(11, [1]));
+    await paymentFor(watcher, root, await store.leave(11, [1]));
     expect(watcher.on(topic('payment-due')).filter((m) => m.json().departure_event_id === empty)).toEqual([]);
   });
 
   it('answers a restock alert with a delivery that tops the product up', async () => {
     const p = catalog.get(12)!;
-    await paymentFor(await leave(12, Array<number>(p.starting_stock - p.restock_threshold + 1).fill(12)));
+    await paymentFor(
+      watcher,
+      root,
+      await store.leave(12, Array<number>(p.starting_stock - p.restock_threshold + 1).fill(12)),
+    );
     const alert = await waitUntil(
       () => watcher.on(topic('restock-alert')).find((m) => m.json().item_id === 12),
       'the restock alert',
@@ -65,18 +55,21 @@ describe.skipIf(skipWithoutMosquitto)('shelves and bills end to end: five servic
       'the delivery',
     );
     expect(delivery.json()).toMatchObject({ product_id: 12, quantity: p.starting_stock - (p.restock_threshold - 1) });
-    await waitUntil(async () => (await stockOf(12)) === p.starting_stock, 'the product back at its starting stock');
+    await waitUntil(
+      async () => (await store.stockOf(12)) === p.starting_stock,
+      'the product back at its starting stock',
+    );
   });
 
   it('takes a delivery by POST /deliveries: the stock rises once per delivery id', async () => {
     const url = store.url('inventory-intel', '/deliveries');
-    const before = await stockOf(14);
+    const before = await store.stockOf(14);
     const first = await postJson(url, { product_id: 14, quantity: 30, delivery_id: 'e2e-lorry-1' });
     expect(first).toEqual({
       status: 202,
       body: { delivery_id: 'e2e-lorry-1', event_id: expect.any(String) as unknown },
     });
-    await waitUntil(async () => (await stockOf(14)) === before + 30, 'the delivery on the shelf');
+    await waitUntil(async () => (await store.stockOf(14)) === before + 30, 'the delivery on the shelf');
     // Sent again (a retry): accepted again, the same event, nothing more on the shelf.
     expect(await postJson(url, { product_id: 14, quantity: 30, delivery_id: 'e2e-lorry-1' })).toEqual(first);
     // Other goods under the same id: refused, naming what the id stands for.
@@ -107,18 +100,18 @@ describe.skipIf(skipWithoutMosquitto)('shelves and bills end to end: five servic
     // A delivery without an id gets one; the next delivery lands on before + 30 + 5 exactly.
     const unnamed = await postJson(url, { product_id: 14, quantity: 5 });
     expect(unnamed.body.delivery_id).toMatch(/^[0-9a-f-]{36}$/);
-    await waitUntil(async () => (await stockOf(14)) === before + 35, 'the second delivery on the shelf');
+    await waitUntil(async () => (await store.stockOf(14)) === before + 35, 'the second delivery on the shelf');
     const deliveries = watcher.on(topic('stock-delivered')).filter((m) => m.json().product_id === 14);
     expect(deliveries.map((m) => m.json().delivery_id)).toEqual(['e2e-lorry-1', unnamed.body.delivery_id]);
   });
 
   it("lists a customer's bills with GET /bills?customer_id=, newest first, without the empty basket", async () => {
     const customer = 21;
-    const first = await leave(customer, [1, 2]);
-    await leave(customer, []);
-    const second = await leave(customer, [3]);
-    await paymentFor(first);
-    await paymentFor(second);
+    const first = await store.leave(customer, [1, 2]);
+    await store.leave(customer, []);
+    const second = await store.leave(customer, [3]);
+    await paymentFor(watcher, root, first);
+    await paymentFor(watcher, root, second);
     const list = await getJson<{ bills: Array<Record<string, unknown>> }>(
       store.url('fastlane-finale', `/bills?customer_id=${customer}`),
     );

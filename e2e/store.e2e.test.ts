@@ -11,7 +11,7 @@ import {
   type Collector,
   type Mosquitto,
 } from '@spectrum-grocers/testkit';
-import { getJson, postJson, startStore, type RunningStore } from './harness.js';
+import { getJson, paymentFor, postJson, startStore, type RunningStore } from './harness.js';
 
 const catalog = loadProductCatalog();
 type Stock = Array<{ product_id: number; quantity: number; threshold: number }>;
@@ -22,19 +22,6 @@ describe.skipIf(skipWithoutMosquitto)('the store end to end: five service proces
   let watcher: Collector;
   const root = { chain: 'spectrum-grocers', store: `e2e-${process.pid}` };
   const topic = (e: Parameters<typeof eventTopic>[1]) => eventTopic(root, e);
-  const stockOf = async (id: number) =>
-    (await getJson<Stock>(store.url('inventory-intel', '/stock'))).find((s) => s.product_id === id)!.quantity;
-  const paymentFor = (departureId: string) =>
-    waitUntil(
-      () => watcher.on(topic('payment-due')).find((m) => m.json().departure_event_id === departureId),
-      `payment-due for ${departureId}`,
-    );
-
-  const leaveWith = async (customer_id: number, product_ids: number[]) => {
-    const scan = await postJson(store.url('gateexit-guardian', '/scans'), { customer_id, product_ids });
-    expect(scan.status).toBe(202);
-    return scan.body.event_id as string;
-  };
 
   beforeAll(async () => {
     mosquitto = await startMosquitto();
@@ -59,14 +46,14 @@ describe.skipIf(skipWithoutMosquitto)('the store end to end: five service proces
   });
 
   it('bills a departure at the catalog price and takes the items off the shelves', async () => {
-    const before = [await stockOf(1), await stockOf(16)];
+    const before = [await store.stockOf(1), await store.stockOf(16)];
     const scan = await postJson(store.url('gateexit-guardian', '/scans'), { customer_id: 2, product_ids: [1, 16, 1] });
     expect(scan.status).toBe(202);
-    const payment = (await paymentFor(scan.body.event_id as string)).json();
+    const payment = (await paymentFor(watcher, root, scan.body.event_id as string)).json();
     const cents = 2 * catalog.get(1)!.price_cents + catalog.get(16)!.price_cents;
     expect(payment).toMatchObject({ customer_id: 2, amount_cents: cents, amount: cents / 100 });
-    await waitUntil(async () => (await stockOf(16)) === before[1]! - 1, 'the stock decrement');
-    expect(await stockOf(1)).toBe(before[0]! - 2);
+    await waitUntil(async () => (await store.stockOf(16)) === before[1]! - 1, 'the stock decrement');
+    expect(await store.stockOf(1)).toBe(before[0]! - 2);
   });
 
   it('raises exactly one restock-alert when a product is pushed under its threshold', async () => {
@@ -74,15 +61,15 @@ describe.skipIf(skipWithoutMosquitto)('the store end to end: five service proces
     const { threshold } = (await getJson<Stock>(store.url('inventory-intel', '/stock'))).find(
       (s) => s.product_id === id,
     )!;
-    const take = (await stockOf(id)) - threshold + 1;
+    const take = (await store.stockOf(id)) - threshold + 1;
     const first = await postJson(store.url('gateexit-guardian', '/scans'), {
       customer_id: 3,
       product_ids: Array(take).fill(id),
     });
     const second = await postJson(store.url('gateexit-guardian', '/scans'), { customer_id: 3, product_ids: [id] });
-    await paymentFor(first.body.event_id as string);
-    await paymentFor(second.body.event_id as string);
-    await waitUntil(async () => (await stockOf(id)) === threshold - 2, 'both departures at inventory-intel');
+    await paymentFor(watcher, root, first.body.event_id as string);
+    await paymentFor(watcher, root, second.body.event_id as string);
+    await waitUntil(async () => (await store.stockOf(id)) === threshold - 2, 'both departures at inventory-intel');
     const alerts = watcher.on(topic('restock-alert')).filter((m) => m.json().item_id === id);
     expect(alerts.map((m) => m.json())).toEqual([
       expect.objectContaining({ item_id: id, quantity: threshold - 1, threshold }),
@@ -91,21 +78,21 @@ describe.skipIf(skipWithoutMosquitto)('the store end to end: five service proces
 
   it('takes a departure from an empty shelf: billed, and the stock stays at 0', async () => {
     const p = catalog.get(13)!;
-    await paymentFor(await leaveWith(13, Array<number>(p.starting_stock).fill(13)));
-    await waitUntil(async () => (await stockOf(13)) === 0, 'the shelf empty');
+    await paymentFor(watcher, root, await store.leave(13, Array<number>(p.starting_stock).fill(13)));
+    await waitUntil(async () => (await store.stockOf(13)) === 0, 'the shelf empty');
     // The goods left the store all the same: the scan is taken and billed.
-    const payment = (await paymentFor(await leaveWith(13, [13, 13]))).json();
+    const payment = (await paymentFor(watcher, root, await store.leave(13, [13, 13]))).json();
     expect(payment.amount_cents).toBe(2 * p.price_cents);
-    const before = await stockOf(1);
-    await paymentFor(await leaveWith(13, [1]));
-    await waitUntil(async () => (await stockOf(1)) === before - 1, 'the marker at inventory-intel');
-    expect(await stockOf(13)).toBe(0);
+    const before = await store.stockOf(1);
+    await paymentFor(watcher, root, await store.leave(13, [1]));
+    await waitUntil(async () => (await store.stockOf(1)) === before - 1, 'the marker at inventory-intel');
+    expect(await store.stockOf(13)).toBe(0);
     // One alert for the crossing, none for the empty shelf.
     expect(watcher.on(topic('restock-alert')).filter((m) => m.json().item_id === 13)).toHaveLength(1);
   });
 
   it('bills a departure delivered twice once, and takes its items once', async () => {
-    const before = await stockOf(5);
+    const before = await store.stockOf(5);
     const departure = {
       event_id: 'e2e-dup-1',
       timestamp: new Date().toISOString(),
@@ -116,10 +103,13 @@ describe.skipIf(skipWithoutMosquitto)('the store end to end: five service proces
     await watcher.publish(topic('customer-departure'), departure);
     // Handling is in order: once the next departure is billed, both copies were handled.
     const marker = await postJson(store.url('gateexit-guardian', '/scans'), { customer_id: 4, product_ids: [6] });
-    await paymentFor(marker.body.event_id as string);
-    await waitUntil(async () => (await stockOf(6)) < catalog.get(6)!.starting_stock, 'the marker at inventory-intel');
+    await paymentFor(watcher, root, marker.body.event_id as string);
+    await waitUntil(
+      async () => (await store.stockOf(6)) < catalog.get(6)!.starting_stock,
+      'the marker at inventory-intel',
+    );
     expect(watcher.on(topic('payment-due')).filter((m) => m.json().departure_event_id === 'e2e-dup-1')).toHaveLength(1);
-    expect(await stockOf(5)).toBe(before - 2);
+    expect(await store.stockOf(5)).toBe(before - 2);
   });
 
   it('sends a malformed departure to dead-letter and keeps billing the next one', async () => {
@@ -130,7 +120,7 @@ describe.skipIf(skipWithoutMosquitto)('the store end to end: five service proces
       product_ids: [999],
     });
     const next = await postJson(store.url('gateexit-guardian', '/scans'), { customer_id: 7, product_ids: [2] });
-    await paymentFor(next.body.event_id as string);
+    await paymentFor(watcher, root, next.body.event_id as string);
     for (const service of ['inventory-intel', 'fastlane-finale'] as const) {
       const letters = await watcher.waitFor(deadLetterTopic(root, service), 2);
       expect(letters[0]!.json().reason).toMatch(/not valid JSON/);
@@ -152,7 +142,7 @@ describe.skipIf(skipWithoutMosquitto)('the store end to end: five service proces
     };
     // The dead-letter test above refused two departures; one more good one now.
     const scan = await postJson(store.url('gateexit-guardian', '/scans'), { customer_id: 2, product_ids: [4] });
-    await paymentFor(scan.body.event_id as string);
+    await paymentFor(watcher, root, scan.body.event_id as string);
     const fastlane = await waitUntil(async () => {
       const text = await scrape('fastlane-finale');
       return (series(text, 'ff_events_out_total', { topic: topic('payment-due') }) ?? 0) >= 1 ? text : undefined;

@@ -132,15 +132,10 @@ export function createLedger(db: Db, catalog: ProductCatalog, maxPayloadBytes = 
         // inventory-intel's own count, the authority on its shelves.
         shelves.set(message.payload.item_id, message.payload.quantity);
         return;
-      case 'stock-delivered': {
+      case 'stock-delivered':
         // Once per delivery id, and never one inventory-intel refuses (another product under a known id).
-        const e = message.payload;
-        shelves.receive(
-          { deliveryId: e.delivery_id, productId: e.product_id, quantity: e.quantity, eventId: e.event_id },
-          new Date(),
-        );
+        shelves.receive(message.payload, new Date());
         return;
-      }
       case 'display-welcome':
         customers.remember(message.payload.customer_id, message.payload.name);
         return;

@@ -67,7 +67,8 @@ export function createDeliveryDesk(db: Db, outbox: Outbox, catalog: ProductCatal
   );
   const accept = db.transaction((request: DeliveryRequest): Accepted => {
     const { productId, quantity } = request;
-    if (!catalog.get(productId)) throw new AppError('UNKNOWN_PRODUCT', `product_id not in the catalog: ${productId}`);
+    if (!catalog.get(productId))
+      throw new AppError('UNKNOWN_PRODUCT', `product_id: ${productId} is not in the catalog`);
     const deliveryId = request.deliveryId ?? newEventId();
     // Told here before, or received from elsewhere (the topic): either way the id is taken.
     const known = select.get(deliveryId) ?? selectReceived.get(deliveryId);

@@ -50,7 +50,7 @@ function build({ db, outbox, config, log }: Ctx, clock: () => Date) {
   const delay = config.options.RESTOCK_DELAY_S;
   const supplier =
     delay === undefined ? undefined : createSupplier({ db, outbox, desk, catalog, delayMs: delay * 1000, clock, log });
-  return { shelves, desk, supplier, catalog };
+  return { shelves, desk, supplier };
 }
 
 /**
@@ -82,7 +82,7 @@ export function inventorySpec(
       };
     },
     http: (ctx) => {
-      const { shelves, desk, catalog } = partsOf(ctx);
+      const { shelves, desk } = partsOf(ctx);
       return [
         route({
           method: 'GET',
@@ -102,9 +102,6 @@ export function inventorySpec(
           body: DeliveryBody,
           responses: { 202: DeliveryAccepted, 400: ErrorBody, 409: ErrorBody },
           handler: ({ body }) => {
-            if (!catalog.get(body.product_id)) {
-              return { status: 400, body: { error: `product_id: ${body.product_id} is not in the catalog` } };
-            }
             try {
               const accepted = desk.accept({
                 productId: body.product_id,
@@ -113,6 +110,10 @@ export function inventorySpec(
               });
               return { status: 202, body: { delivery_id: accepted.deliveryId, event_id: accepted.eventId } };
             } catch (err) {
+              // The desk's refusals: a request it cannot take (400), or other goods under a known id (409).
+              if (err instanceof AppError && err.code === 'UNKNOWN_PRODUCT') {
+                return { status: 400, body: { error: err.message } };
+              }
               if (err instanceof AppError && err.code === 'DELIVERY_CONFLICT') {
                 return { status: 409, body: { error: err.message } };
               }

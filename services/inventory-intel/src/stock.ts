@@ -1,5 +1,5 @@
 import type { Db } from '@spectrum-grocers/runtime';
-import type { ProductCatalog } from '@spectrum-grocers/contract';
+import type { Event, ProductCatalog } from '@spectrum-grocers/contract';
 
 /**
  * The stock rules of a store, on a `stock` table: inventory-intel keeps the shelves with them,
@@ -27,14 +27,6 @@ export type StockState = 'out' | 'low' | 'ok';
 export function stockState({ quantity, threshold }: { quantity: number; threshold: number }): StockState {
   if (quantity === 0) return 'out';
   return quantity < threshold ? 'low' : 'ok';
-}
-
-/** A delivery as its event says it. */
-export interface Delivery {
-  deliveryId: string;
-  productId: number;
-  quantity: number;
-  eventId: string;
 }
 
 /**
@@ -77,7 +69,7 @@ export interface Shelves {
   /** Set a product's level to what inventory-intel counted (a restock alert says it). */
   set(productId: number, quantity: number): void;
   /** Raise a product's stock by a delivery, once per delivery id; call inside the caller's transaction. */
-  receive(delivery: Delivery, at: Date): Received;
+  receive(delivery: Event<'stock-delivered'>, at: Date): Received;
 }
 
 /** How many of each product a basket takes: two cartons of milk take two. */
@@ -124,7 +116,7 @@ export function createShelves(db: Db): Shelves {
     set(productId, quantity) {
       update.run(quantity, productId);
     },
-    receive({ deliveryId, productId, quantity, eventId }, at) {
+    receive({ delivery_id: deliveryId, product_id: productId, quantity, event_id: eventId }, at) {
       const row = select.get(productId);
       if (row === undefined) return { outcome: 'unknown-product' };
       if (insertDelivery.run(deliveryId, productId, quantity, eventId, at.toISOString()).changes === 0) {

@@ -16,15 +16,7 @@ export interface Deps {
  */
 export function createDeliveryHandler({ shelves, clock, log }: Deps): EventHandler<'stock-delivered', never> {
   return (delivery: Event<'stock-delivered'>) => {
-    const received = shelves.receive(
-      {
-        deliveryId: delivery.delivery_id,
-        productId: delivery.product_id,
-        quantity: delivery.quantity,
-        eventId: delivery.event_id,
-      },
-      clock(),
-    );
+    const received = shelves.receive(delivery, clock());
     switch (received.outcome) {
       case 'raised':
         log.info(

@@ -52,8 +52,8 @@ describe.skipIf(skipWithoutMosquitto)('Mosquitto over TLS (8883)', () => {
     const bus = connectBus(config, quietLogger());
     const seen: string[] = [];
     try {
-      await bus.consume([eventTopic(root, 'customer-departure')], (_, payload) => {
-        seen.push(payload.toString());
+      await bus.consume([eventTopic(root, 'customer-departure')], (batch) => {
+        for (const d of batch) seen.push(d.payload.toString());
         return Promise.resolve();
       });
       const gate = await collect(tlsUrl(), 'unused/topic', {

@@ -42,6 +42,8 @@ describe('kill -9 the consumers mid-stream, three times each', () => {
   let store: FaultStore;
   let watcher: Collector;
   const kills: Record<string, number> = {};
+  /** The most messages each consumer committed in one batch, as its /healthz said before each kill. */
+  const largestBatch: Record<string, number> = {};
   let billable = COUNT;
 
   beforeAll(async () => {
@@ -72,6 +74,10 @@ describe('kill -9 the consumers mid-stream, three times each', () => {
     const moments = Array.from({ length: KILLS }, () => 0.05 + random() * 0.8).sort((a, b) => a - b);
     for (const moment of moments) {
       await waitUntil(() => paidDepartures() >= moment * billable, `${Math.round(moment * 100)}% billed`, 120_000);
+      const { largestBatch: largest = 0 } = (await (await fetch(store.httpUrl(name, '/healthz'))).json()) as {
+        largestBatch?: number;
+      };
+      largestBatch[name] = Math.max(largestBatch[name] ?? 0, largest);
       await store.kill(name);
       kills[name]++;
       await sleep(50 + random() * 400);
@@ -157,10 +163,13 @@ describe('kill -9 the consumers mid-stream, three times each', () => {
     for (const ids of alerts.values()) expect(ids.size).toBe(1);
 
     expect(kills).toEqual({ 'fastlane-finale': KILLS, 'inventory-intel': KILLS });
+    // Killed while holding many messages at once, not one at a time.
+    for (const name of Object.keys(kills)) expect(largestBatch[name], `${name}'s largest batch`).toBeGreaterThan(1);
     const received = watcher.on(eventTopic(store.root, 'payment-due')).length;
     process.stdout.write(
       `faults: ${COUNT} departures (+${duplicates} duplicates, +${REPLAY} replayed), ${KILLS} kill -9 each of ` +
-        `fastlane-finale and inventory-intel: ${byDeparture.size} departures billed once; ${received} payment-due ` +
+        `fastlane-finale and inventory-intel (largest batches ${JSON.stringify(largestBatch)}): ` +
+        `${byDeparture.size} departures billed once; ${received} payment-due ` +
         `messages seen (${received - billable} redelivered copies, same ids); ${crossed.length} restock alerts, one per crossing\n`,
     );
   }, 300_000);

@@ -37,6 +37,11 @@ export interface FaultStore {
   proc(name: ServiceName): ServiceProcess;
   /** Start (or start again, on the same data and client id) a service; resolves once it is subscribed/connected. */
   start(name: ServiceName, env?: Record<string, string>): Promise<ServiceProcess>;
+  /**
+   * Start a service without waiting for it to be ready: one told to die early (a failpoint) may
+   * never answer /healthz. Await its `exited`; `httpUrl` keeps the address of its last `start`.
+   */
+  launch(name: ServiceName, env?: Record<string, string>): ServiceProcess;
   /** kill -9, no goodbye. */
   kill(name: ServiceName): Promise<void>;
   httpUrl(name: ServiceName, path: string): string;
@@ -65,6 +70,19 @@ export async function startFaultStore(env: Record<string, string> = {}): Promise
   const root = DEFAULT_ROOT;
   const procs = new Map<ServiceName, ServiceProcess>();
   const ports = new Map<ServiceName, number>();
+  const launch = (name: ServiceName, own: Record<string, string> = {}): ServiceProcess => {
+    const proc = spawnService(name, {
+      MQTT_URL: broker.url,
+      MQTT_USERNAME: name,
+      MQTT_PASSWORD: passwords[passwordVariable(name)]!,
+      DATA_DIR: data.path,
+      ...TEST_SERVICE_ENV,
+      ...env,
+      ...own,
+    });
+    procs.set(name, proc);
+    return proc;
+  };
   return {
     broker,
     root,
@@ -76,17 +94,9 @@ export async function startFaultStore(env: Record<string, string> = {}): Promise
       return w;
     },
     proc: (name) => procs.get(name)!,
+    launch,
     async start(name, own = {}) {
-      const proc = spawnService(name, {
-        MQTT_URL: broker.url,
-        MQTT_USERNAME: name,
-        MQTT_PASSWORD: passwords[passwordVariable(name)]!,
-        DATA_DIR: data.path,
-        ...TEST_SERVICE_ENV,
-        ...env,
-        ...own,
-      });
-      procs.set(name, proc);
+      const proc = launch(name, own);
       const port = await proc.httpPort();
       ports.set(name, port);
       // 200 once connected and subscribed.

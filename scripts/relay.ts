@@ -15,7 +15,7 @@ import { loadProductCatalog } from '@spectrum-grocers/runtime';
 
 const url = process.env.MQTT_URL ?? 'mqtt://127.0.0.1:1883';
 const root = { chain: DEFAULT_ROOT.chain, store: process.env.STORE ?? DEFAULT_ROOT.store };
-const catalog = loadProductCatalog();
+const catalog = loadProductCatalog(process.env.CATALOG_FILE || undefined);
 const departures = eventTopic(root, 'customer-departure');
 const payments = eventTopic(root, 'payment-due');
 

@@ -25,6 +25,11 @@ export const ERROR_CODES = {
   TIMEOUT: { retryable: true },
   /** The local SQLite store failed; a busy or locked database may recover. */
   STORE_FAILED: { retryable: true },
+  /**
+   * Syncing the store to disk failed: the page cache may already have dropped the writes, so the
+   * process stops rather than trust what it reads back.
+   */
+  STORAGE_FAILED: { retryable: false },
   /** A service's code disagrees with the topic catalog (what it consumes or publishes): a build that must not run. */
   CONTRACT_MISMATCH: { retryable: false },
   /** A bug or an unexpected failure. */

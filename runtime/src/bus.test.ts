@@ -6,24 +6,24 @@ import { statusTopic } from '@spectrum-grocers/contract';
 import {
   collect,
   quietLogger,
+  startAedes,
   TEST_BROKERS,
   waitUntil,
   type Collector,
   type TestBroker,
 } from '@spectrum-grocers/testkit';
-import { connectBus, type Bus, type MessageHandler } from './bus.js';
+import { connectBus, eachMessage, type Bus } from './bus.js';
 import { loadConfig } from './config.js';
 
 const FIXTURE = fileURLToPath(new URL('../test/fixtures/consumer.mjs', import.meta.url));
 let seq = 0;
 
 /** A handler that notes each payload and finishes at once. */
-const record =
-  (into: string[]): MessageHandler =>
-  (_, payload) => {
+const record = (into: string[]) =>
+  eachMessage((_, payload) => {
     into.push(payload.toString());
     return Promise.resolve();
-  };
+  });
 
 describe.each(TEST_BROKERS)('MQTT runtime on $name', ({ skip, start }) => {
   let broker: TestBroker;
@@ -107,6 +107,46 @@ describe.each(TEST_BROKERS)('MQTT runtime on $name', ({ skip, start }) => {
     expect(third).toEqual(['order-2']);
   });
 
+  it('holds up to MAX_IN_FLIGHT messages, hands them over in batches in arrival order, and acknowledges each batch after its handler', async () => {
+    const b = bus();
+    const batches: string[][] = [];
+    let release: () => void = () => {};
+    let held = new Promise<void>((resolve) => (release = resolve));
+    await b.consume(
+      [topic],
+      async (batch) => {
+        batches.push(batch.map((d) => d.payload.toString()));
+        await held;
+      },
+      { maxInFlight: 8 },
+    );
+    const publisher = await observer('unused/#');
+    const sent = Array.from({ length: 30 }, (_, i) => `m-${i}`);
+    for (const m of sent) await publisher.publish(topic, m);
+    // The first batch is in the handler; MQTT.js reads on until 8 are held, then no more.
+    await waitUntil(() => b.inFlight() === 8, 'eight messages in flight');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(b.inFlight()).toBe(8);
+    expect(batches).toHaveLength(1);
+
+    held = Promise.resolve();
+    release();
+    await waitUntil(() => batches.flat().length === sent.length, 'every message handled');
+    expect(batches.flat()).toEqual(sent);
+    expect(Math.max(...batches.map((x) => x.length))).toBeGreaterThan(1);
+    expect(batches.every((x) => x.length <= 8)).toBe(true);
+    await waitUntil(() => b.inFlight() === 0, 'every batch acknowledged');
+
+    // All acknowledged: the same session, opened again, holds nothing more for us.
+    await b.close();
+    const again: string[] = [];
+    const next = bus();
+    await next.consume([topic], record(again));
+    await publisher.publish(topic, 'after');
+    await waitUntil(() => again.length > 0, 'the next message');
+    expect(again).toEqual(['after']);
+  });
+
   it('publishes a retained online status, and the broker publishes the offline last will when the process dies', async () => {
     const fixture = runFixture('idle');
     await fixture.ready();
@@ -173,5 +213,48 @@ describe.each(TEST_BROKERS)('MQTT runtime on $name', ({ skip, start }) => {
     const publisher = await observer('unused/#');
     await publisher.publish(topic, 'after the take-over');
     await waitUntil(() => seen.includes('after the take-over'), 'a message after the take-over', 5_000);
+  });
+});
+
+describe('acknowledgements of a batch, as the broker sees them', () => {
+  it('come after the batch is handled, one per message, in the order the messages came', async () => {
+    const broker = await startAedes();
+    const store = `acks-${process.pid}`;
+    const topic = `spectrum-grocers/${store}/acks`;
+    const config = loadConfig('fixture-consumer', {
+      env: { MQTT_URL: broker.url, MQTT_CLIENT_ID: `${store}-consumer`, STORE: store },
+      dotenv: false,
+    });
+    const b = connectBus(config, quietLogger());
+    const publisher = await collect(broker.url, 'unused/#');
+    try {
+      const delivered: string[] = [];
+      const acked: Array<{ payload: string; handled: boolean }> = [];
+      broker.broker.on('ack', (packet, client) => {
+        if (client?.id !== config.mqtt.clientId || !packet || !('payload' in packet)) return;
+        const payload = packet.payload.toString();
+        acked.push({ payload, handled: handled.has(payload) });
+      });
+      const handled = new Set<string>();
+      await b.consume(
+        [topic],
+        async (batch) => {
+          for (const d of batch) delivered.push(d.payload.toString());
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          for (const d of batch) handled.add(d.payload.toString());
+        },
+        { maxInFlight: 16 },
+      );
+      const sent = Array.from({ length: 100 }, (_, i) => `a-${i}`);
+      await Promise.all(sent.map((m) => publisher.publish(topic, m)));
+      await waitUntil(() => acked.length === sent.length, 'every acknowledgement', 10_000);
+      expect(acked.map((a) => a.payload)).toEqual(delivered);
+      expect(acked.every((a) => a.handled)).toBe(true);
+      expect(new Set(delivered).size).toBe(sent.length);
+    } finally {
+      await publisher.close();
+      await b.close();
+      await broker.close();
+    }
   });
 });

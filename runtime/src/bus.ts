@@ -1,13 +1,42 @@
 import { readFileSync } from 'node:fs';
 import type { Duplex } from 'node:stream';
-import mqtt, { type IClientOptions, type IPublishPacket } from 'mqtt';
+import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import { AppError, toAppError, type ServiceStatus, statusTopic } from '@spectrum-grocers/contract';
 import type { BaseConfig } from './config.js';
 import type { Logger } from './logger.js';
 import { backoffDelay, withTimeout } from './timers.js';
 
-/** Handles one message; the message is acknowledged only when the returned promise resolves. */
+/** One message as the broker delivered it. */
+export interface Delivery {
+  readonly topic: string;
+  readonly payload: Buffer;
+  readonly packet: IPublishPacket;
+}
+
+/**
+ * Handles messages in the order they came, several at once when several are waiting; each is
+ * acknowledged, in that order, only when the returned promise resolves. A rejection leaves the
+ * whole batch unacknowledged and drops the connection, so the broker delivers it again.
+ */
+export type BatchHandler = (batch: readonly Delivery[]) => Promise<void>;
+
+/** Handles one message; it is acknowledged only when the returned promise resolves. */
 export type MessageHandler = (topic: string, payload: Buffer, packet: IPublishPacket) => Promise<void>;
+
+/** A batch handler that hands each message of a batch to `handler` in turn. */
+export function eachMessage(handler: MessageHandler): BatchHandler {
+  return async (batch) => {
+    for (const d of batch) await handler(d.topic, d.payload, d.packet);
+  };
+}
+
+export interface ConsumeOptions {
+  /**
+   * Messages held unacknowledged at once (MAX_IN_FLIGHT): past it, we stop reading the socket
+   * until a batch is acknowledged. Default 1: one at a time.
+   */
+  maxInFlight?: number;
+}
 
 /**
  * A service's one connection to the broker. It owns its MQTT.js client: everything else (the
@@ -35,12 +64,16 @@ export interface Bus {
   /** `listener(true)` on every connection made (`sessionPresent` says whether ours was kept), `(false)` on every one lost. Returns its removal. */
   onConnection(listener: (up: boolean, sessionPresent: boolean) => void): () => void;
   /**
-   * Subscribe at QoS 1 and hand every message to `handler`, one at a time, acknowledging each
-   * only after its handler finished. A handler must not await a PUBACK of its own: MQTT.js
-   * reads the next packet (that PUBACK among them) only after the handler returns.
+   * Subscribe at QoS 1 and hand the messages to `handler` in batches, in the order they came:
+   * whatever arrived while the previous batch was handled, up to `maxInFlight`. Each is
+   * acknowledged after its batch's handler finished, in arrival order [MQTT-4.6.0-2]. A handler
+   * must not await a PUBACK of its own once `maxInFlight` messages are held: MQTT.js reads no
+   * packet (that PUBACK among them) until a batch is acknowledged.
    */
-  consume(topics: readonly string[], handler: MessageHandler): Promise<void>;
-  /** Stop taking new messages (they stay unacknowledged, for our next session) and wait for the one in flight. */
+  consume(topics: readonly string[], handler: BatchHandler, opts?: ConsumeOptions): Promise<void>;
+  /** Messages received and not yet acknowledged on this connection. */
+  inFlight(): number;
+  /** Stop taking new messages (they stay unacknowledged, for our next session) and wait for the batch in hand. */
   pause(): Promise<void>;
   /** `pause`, then publish `offline` and disconnect, within `budgetMs` (default SHUTDOWN_TIMEOUT_MS). */
   close(budgetMs?: number): Promise<void>;
@@ -114,8 +147,7 @@ export function connectBus(config: BaseConfig, log: Logger, opts: BusOptions = {
   let ended = false;
   let attempt = 0;
   let reconnectTimer: NodeJS.Timeout | undefined;
-  let inFlight: Promise<void> = Promise.resolve();
-  let route: MessageHandler | undefined;
+  const window = createWindow(client, log, () => closing);
   let markReady: () => void = () => {};
   const ready = new Promise<void>((resolve) => (markReady = resolve));
   let fail: (err: AppError) => void = () => {};
@@ -153,6 +185,7 @@ export function connectBus(config: BaseConfig, log: Logger, opts: BusOptions = {
   });
   client.on('close', () => {
     subscribed = false;
+    window.dropped();
     if (closing) return;
     const lived = connectedAt ? Date.now() - connectedAt : -1;
     connectedAt = 0;
@@ -207,21 +240,7 @@ export function connectBus(config: BaseConfig, log: Logger, opts: BusOptions = {
     }
   }
 
-  client.handleMessage = (packet, done) => {
-    if (closing) return; // Left unacknowledged: the broker redelivers it to our next session.
-    const handler = route;
-    if (!handler) return done();
-    inFlight = handler(packet.topic, packet.payload as Buffer, packet).then(
-      () => done(),
-      (err: unknown) => {
-        // A handler only fails when it cannot finish (e.g. we are stopping). Without an ack
-        // the broker redelivers after a reconnect; dropping the socket makes that happen now.
-        if (closing) return;
-        log.error({ err: toAppError(err), topic: packet.topic }, 'handler failed; forcing redelivery');
-        client.stream.destroy();
-      },
-    );
-  };
+  client.handleMessage = (packet, done) => window.take(packet, done);
 
   log.info({ url: config.mqtt.url, clientId: config.mqtt.clientId }, 'connecting to broker');
   client.connect();
@@ -246,8 +265,9 @@ export function connectBus(config: BaseConfig, log: Logger, opts: BusOptions = {
         client.off('close', down);
       };
     },
-    async consume(topics, handler) {
-      route = handler;
+    inFlight: () => window.held(),
+    async consume(topics, handler, opts = {}) {
+      window.open(handler, opts.maxInFlight ?? 1);
       for (;;) {
         await Promise.race([connected(), failed, stopping]);
         if (closing) throw new AppError('BROKER_UNAVAILABLE', 'stopped before the subscriptions were made');
@@ -274,7 +294,7 @@ export function connectBus(config: BaseConfig, log: Logger, opts: BusOptions = {
       closing = true;
       markStopping();
       clearTimeout(reconnectTimer);
-      await inFlight;
+      await window.settled();
     },
     async close(budgetMs = config.shutdownTimeoutMs) {
       if (ended) return;
@@ -298,5 +318,115 @@ export function connectBus(config: BaseConfig, log: Logger, opts: BusOptions = {
       await withTimeout(client.endAsync(false), left(), 'disconnecting').catch(() => client.endAsync(true));
       log.info('disconnected from broker');
     },
+  };
+}
+
+/**
+ * MQTT.js's side of our acknowledgements. Its handleMessage callback sends the PUBACK and only
+ * then reads the next packet; called with an error, it sends nothing and reads on (publish.js,
+ * `client.handleMessage(packet, (err) => …)`), which is how several messages stay in flight on
+ * one connection. The PUBACK goes out later through the client's own packet path, as MQTT.js
+ * would have sent it. bus.test.ts pins both behaviours for the MQTT.js version we depend on.
+ */
+type Readable = (err?: Error) => void;
+const ACKNOWLEDGED_LATER = new Error('acknowledged after its batch is committed');
+interface MqttInternals {
+  _sendPacket(packet: { cmd: 'puback'; messageId: number }): void;
+}
+
+interface Held extends Delivery {
+  /** The socket it came on: an acknowledgement belongs to that connection only. */
+  readonly stream: unknown;
+}
+
+/**
+ * The messages a consumer holds: taken from MQTT.js as they come, handed to the handler in
+ * batches (whatever waits when the previous batch is done), acknowledged in arrival order after
+ * their batch. Past `max` held, MQTT.js reads no more until a batch is acknowledged: the TCP
+ * window then holds the broker back (aedes has no in-flight limit of its own).
+ */
+function createWindow(client: MqttClient, log: Logger, isClosing: () => boolean) {
+  let handler: BatchHandler | undefined;
+  let max = 1;
+  let waiting: Held[] = [];
+  /** Held on the current connection: waiting, in a batch, or committed and not yet acknowledged. */
+  let held = 0;
+  /** MQTT.js's callback, kept while `max` are held: calling it reads on. */
+  let resume: (() => void) | undefined;
+  let batch: Promise<void> = Promise.resolve();
+  let scheduled = false;
+  let running = false;
+
+  function acknowledge(done: readonly Held[]): void {
+    for (const d of done) {
+      // An id of a dead connection may name another message on this one: never send it here.
+      if (d.stream !== client.stream || !client.connected) continue;
+      held--;
+      if (d.packet.qos > 0 && d.packet.messageId !== undefined) {
+        (client as unknown as MqttInternals)._sendPacket({ cmd: 'puback', messageId: d.packet.messageId });
+      }
+    }
+    if (resume && held < max) {
+      const r = resume;
+      resume = undefined;
+      r();
+    }
+  }
+
+  function schedule(): void {
+    if (scheduled || running || waiting.length === 0) return;
+    scheduled = true;
+    // After the packets already read are taken (MQTT.js hands them over on process.nextTick).
+    setImmediate(run);
+  }
+
+  function run(): void {
+    scheduled = false;
+    if (!handler || waiting.length === 0) return;
+    const taken = waiting;
+    waiting = [];
+    running = true;
+    batch = handler(taken)
+      .then(
+        () => acknowledge(taken),
+        (err: unknown) => {
+          // A handler only fails when it cannot finish (e.g. we are stopping). Without acks the
+          // broker delivers the batch again after a reconnect; dropping the socket makes that now.
+          if (isClosing() || taken[0]?.stream !== client.stream) return;
+          log.error({ err: toAppError(err), messages: taken.length }, 'handler failed; forcing redelivery');
+          client.stream.destroy();
+        },
+      )
+      .finally(() => {
+        running = false;
+        if (!isClosing()) schedule();
+      });
+  }
+
+  return {
+    open(h: BatchHandler, maxInFlight: number) {
+      handler = h;
+      max = Math.max(1, maxInFlight);
+    },
+    take(packet: IPublishPacket, done: Readable): void {
+      if (isClosing()) return; // Left unacknowledged: the broker delivers it to our next session.
+      if (!handler) return done();
+      waiting.push({ topic: packet.topic, payload: packet.payload as Buffer, packet, stream: client.stream });
+      held++;
+      if (held < max) done(ACKNOWLEDGED_LATER);
+      else resume = () => done(ACKNOWLEDGED_LATER);
+      schedule();
+    },
+    /** The connection is gone: what waits is dropped (the broker has it for our next session). */
+    dropped(): void {
+      waiting = [];
+      held = 0;
+      const r = resume;
+      resume = undefined;
+      r?.();
+    },
+    held: () => held,
+    /** Resolves once the batch in hand (if any) is handled and acknowledged. */
+    settled: () => batch,
   };
 }

@@ -63,6 +63,17 @@ export const BaseEnv = z.object({
   OUTBOX_RESEND_WINDOW_MS: z.coerce.number().int().min(0).default(5000),
   /** Larger event payloads are refused (dead-lettered); the broker's own cap is higher. */
   MAX_PAYLOAD_BYTES: positiveInt.default(256 * 1024),
+  /**
+   * Messages a consuming service holds unacknowledged at once; they are committed together
+   * (one fsync) and acknowledged after that commit, in the order they came. 1: one at a time.
+   */
+  MAX_IN_FLIGHT: positiveInt.max(65535).default(256),
+  /** The store's product catalog (JSON, as contract/data/products.json); by default that file. */
+  CATALOG_FILE: z
+    .string()
+    .min(1)
+    .refine((p) => existsSync(p), 'no such file')
+    .optional(),
   /** Set by `pnpm start`: stdin closing (the launcher gone) stops the service. */
   EXIT_ON_STDIN_CLOSE: z.stringbool().default(false),
 });
@@ -92,6 +103,10 @@ export interface BaseConfig {
   readonly http: { readonly host: string; readonly port: number };
   readonly shutdownTimeoutMs: number;
   readonly maxPayloadBytes: number;
+  /** MAX_IN_FLIGHT: unacknowledged messages a consumer holds (and commits) at once. */
+  readonly maxInFlight: number;
+  /** CATALOG_FILE, or undefined for the contract's catalog. */
+  readonly catalogFile: string | undefined;
   readonly outboxResendWindowMs: number;
   readonly exitOnStdinClose: boolean;
 }
@@ -164,6 +179,8 @@ export function loadConfig<O extends z.ZodObject = z.ZodObject<Record<string, ne
     http: { host: e.HTTP_HOST, port: e.HTTP_PORT ?? (isProcess(service) ? instance.httpPort(service) : 0) },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     maxPayloadBytes: e.MAX_PAYLOAD_BYTES,
+    maxInFlight: e.MAX_IN_FLIGHT,
+    catalogFile: e.CATALOG_FILE,
     outboxResendWindowMs: e.OUTBOX_RESEND_WINDOW_MS,
     exitOnStdinClose: e.EXIT_ON_STDIN_CLOSE,
     options: own.data as z.output<O>,

@@ -1,4 +1,5 @@
 import {
+  AppError,
   deadLetterTopic,
   deriveEventId,
   eventTopic,
@@ -14,9 +15,10 @@ import {
   type PublishedBy,
   type ServiceName,
 } from '@spectrum-grocers/contract';
-import type { Bus, MessageHandler } from './bus.js';
+import type { BatchHandler, Bus, Delivery } from './bus.js';
 import type { Logger } from './logger.js';
 import type { Metrics, Outcome } from './metrics.js';
+import { immediateDurability, type Durability } from './commit.js';
 import type { Outbox, Outgoing } from './outbox.js';
 import { shortId } from './pretty.js';
 import type { Db } from './store.js';
@@ -49,6 +51,10 @@ export interface ConsumerStats {
   handled: number;
   duplicates: number;
   deadLettered: number;
+  /** Transactions committed, each holding the outcome of one batch of messages. */
+  batches: number;
+  /** The most messages one committed batch held. */
+  largestBatch: number;
 }
 
 export interface Consumer {
@@ -60,6 +66,8 @@ export interface ConsumerDeps {
   bus: Bus;
   db: Db;
   outbox: Outbox;
+  /** When a commit is on disk: a batch is acknowledged only then. Default: at once (SQLite syncs itself). */
+  durability?: Durability;
   log: Logger;
   routes: AnyRoutes;
   metrics?: Metrics;
@@ -78,13 +86,44 @@ function rawPayload(bytes: Buffer): Pick<DeadLetter, 'payload' | 'encoding' | 'p
 }
 
 /**
+ * `FAILPOINT=kill-after-commit:N`, for the fault suite: die by SIGKILL once the N-th batch is
+ * committed and on disk, before any of it is acknowledged (its outbox events may be on their
+ * way already). Anything else set there is a mistake worth a loud start.
+ */
+function killAfterCommit(spec: string | undefined, log: Logger): ((messages: number) => void) | undefined {
+  if (spec === undefined || spec === '') return undefined;
+  const m = /^kill-after-commit:([1-9]\d{0,8})$/.exec(spec);
+  if (!m)
+    throw new AppError('CONFIG_INVALID', `FAILPOINT: expected kill-after-commit:<N>, got ${JSON.stringify(spec)}`);
+  let left = Number(m[1]);
+  return (messages) => {
+    if (--left > 0) return;
+    log.error(
+      { batch: messages },
+      'failpoint kill-after-commit: killing the process between commit and acknowledgements',
+    );
+    process.kill(process.pid, 'SIGKILL');
+  };
+}
+
+/**
  * Idempotent, acknowledged-after-commit message handling for a consuming service:
  * parse → (already processed? skip) → handler → record processed + outbox in one transaction
  * → acknowledge → the outbox relay publishes. Refused input goes to dead-letter the same way.
  */
-export function createConsumer({ bus, db, outbox, log, routes, metrics }: ConsumerDeps): Consumer {
+export function createConsumer({
+  bus,
+  db,
+  outbox,
+  log,
+  routes,
+  metrics,
+  durability = immediateDurability(),
+}: ConsumerDeps): Consumer {
   const { service, topics: root, maxPayloadBytes } = bus.config;
-  const stats: ConsumerStats = { received: 0, handled: 0, duplicates: 0, deadLettered: 0 };
+  const debug = log.isLevelEnabled('debug');
+  const failpoint = killAfterCommit(process.env.FAILPOINT, log);
+  const stats: ConsumerStats = { received: 0, handled: 0, duplicates: 0, deadLettered: 0, batches: 0, largestBatch: 0 };
   const byTopic = new Map<string, EventName>((Object.keys(routes) as EventName[]).map((e) => [eventTopic(root, e), e]));
   // Keyed by topic too: an event_id is unique within its kind only, and a service may read several.
   const seen = db.prepare<[string, string], { outcome: string }>(
@@ -120,13 +159,10 @@ export function createConsumer({ bus, db, outbox, log, routes, metrics }: Consum
 
   function refuse(event: EventName, sourceId: string, topic: string, bytes: Buffer, reason: string): Outcome {
     if (commit(sourceId, topic, 'dead-letter', () => ({ deadLetter: deadLetter(sourceId, topic, bytes, reason) }))) {
-      stats.deadLettered++;
-      metrics?.deadLetters.inc({ topic });
       // One message per event kind, so a publisher sending garbage is counted, not echoed.
       log.warn({ topic, eventId: sourceId, reason }, `refused a ${event} message; sent to dead-letter`);
       return 'dead_letter';
     }
-    stats.duplicates++;
     return 'duplicate';
   }
 
@@ -147,11 +183,9 @@ export function createConsumer({ bus, db, outbox, log, routes, metrics }: Consum
     try {
       // The handler logs the event's one info line; the runtime's detail is at debug.
       if (commit(id, topic, 'handled', () => ({ events: handler(parsed.value) }))) {
-        stats.handled++;
-        log.debug({ topic, eventId: id }, `${event} ${shortId(id)} handled`);
+        if (debug) log.debug({ topic, eventId: id }, `${event} ${shortId(id)} handled`);
         return 'handled';
       }
-      stats.duplicates++;
       log.info({ topic, eventId: id }, `${event} ${shortId(id)}: duplicate, already handled`);
       return 'duplicate';
     } catch (err) {
@@ -161,22 +195,51 @@ export function createConsumer({ bus, db, outbox, log, routes, metrics }: Consum
     }
   }
 
-  const onMessage: MessageHandler = async (topic, payload) => {
-    stats.received++;
-    const timer = metrics?.handlerSeconds.startTimer({ topic });
+  /** One transaction for a whole batch: one fsync, each message in a savepoint of its own. */
+  const commitBatch = db.transaction((batch: readonly Delivery[]) => batch.map((d) => handleOnce(d.topic, d.payload)));
+
+  function count(batch: readonly Delivery[], outcomes: readonly Outcome[], arrived: number): void {
+    stats.batches++;
+    stats.largestBatch = Math.max(stats.largestBatch, batch.length);
+    const tally = new Map<string, number>();
+    outcomes.forEach((outcome, i) => {
+      if (outcome === 'handled') stats.handled++;
+      else if (outcome === 'duplicate') stats.duplicates++;
+      else if (outcome === 'dead_letter') stats.deadLettered++;
+      if (!metrics) return;
+      const key = `${outcome}\n${batch[i]!.topic}`;
+      tally.set(key, (tally.get(key) ?? 0) + 1);
+    });
+    if (!metrics) return;
+    const seconds = (performance.now() - arrived) / 1000;
+    for (const [key, n] of tally) {
+      const [outcome, topic] = key.split('\n') as [Outcome, string];
+      metrics.eventsIn.inc({ topic, outcome }, n);
+      if (outcome === 'dead_letter') metrics.deadLetters.inc({ topic }, n);
+    }
+    metrics.batchSeconds.observe(seconds);
+    metrics.batchMessages.observe(batch.length);
+  }
+
+  const onBatch: BatchHandler = async (batch) => {
+    stats.received += batch.length;
+    const arrived = performance.now();
     for (let attempt = 0; ; attempt++) {
       try {
-        const outcome = handleOnce(topic, payload);
-        timer?.();
-        metrics?.eventsIn.inc({ topic, outcome });
+        const outcomes = commitBatch(batch);
+        await durability.durable();
+        failpoint?.(batch.length);
+        count(batch, outcomes, arrived);
         outbox.kick();
         return;
       } catch (err) {
         const e = toAppError(err);
+        // A failed sync stops the service (Durability.failed): nothing after it can be trusted.
+        if (e.code === 'STORAGE_FAILED') throw e;
         // Stopping, or cut off from the broker: leave it unacknowledged for a redelivery.
         if (bus.isClosing() || (!bus.isConnected() && attempt > 0)) throw e;
         const delay = backoffDelay(attempt, 50, 5000);
-        log.error({ err: e, topic, attempt, delayMs: delay }, 'handling failed; retrying');
+        log.error({ err: e, messages: batch.length, attempt, delayMs: delay }, 'handling failed; retrying');
         await sleep(delay);
       }
     }
@@ -186,7 +249,7 @@ export function createConsumer({ bus, db, outbox, log, routes, metrics }: Consum
     stats,
     async start() {
       outbox.kick();
-      await bus.consume([...byTopic.keys()], onMessage);
+      await bus.consume([...byTopic.keys()], onBatch, { maxInFlight: bus.config.maxInFlight });
     },
   };
 }

@@ -11,6 +11,7 @@ import {
 } from '@spectrum-grocers/testkit';
 import { loadConfig } from './config.js';
 import { createScanRoute } from './gate.js';
+import type { Committer } from './commit.js';
 import type { Outbox } from './outbox.js';
 import { startService, type RunningService } from './service.js';
 
@@ -18,6 +19,7 @@ describe('POST /scans at the exit gate', () => {
   let broker: EmbeddedTestBroker;
   let gate: RunningService;
   let outbox: Outbox;
+  let commits: Committer;
   let watcher: Collector;
   let data: ReturnType<typeof tempDir>;
   let now: Date;
@@ -47,7 +49,8 @@ describe('POST /scans at the exit gate', () => {
         publishes: ['customer-departure'],
         http: (ctx) => {
           outbox = ctx.outbox;
-          const store = { outbox, topics: root };
+          commits = ctx.commits;
+          const store = { outbox, commits: ctx.commits, topics: root };
           return [createScanRoute(store, 'customer-departure', log, { clock: () => now })];
         },
       },
@@ -67,6 +70,23 @@ describe('POST /scans at the exit gate', () => {
 
   const post = (body: string, type = 'application/json') =>
     fetch(`http://127.0.0.1:${gate.http.port}/scans`, { method: 'POST', headers: { 'content-type': type }, body });
+
+  it('answers concurrent scans each after its commit, sharing commits between them', async () => {
+    const before = commits.stats();
+    const answers = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => post(JSON.stringify({ customer_id: 1 + (i % 10), product_ids: [1] }))),
+    );
+    expect(answers.map((r) => r.status)).toEqual(Array(100).fill(202));
+    const ids = await Promise.all(answers.map(async (r) => ((await r.json()) as { event_id: string }).event_id));
+    const after = commits.stats();
+    expect(after.jobs - before.jobs).toBe(100);
+    expect(after.transactions - before.transactions).toBeLessThan(100);
+    await waitUntil(
+      () => new Set(watcher.messages.map((m) => m.json().event_id)).size === 100 || undefined,
+      'all published',
+    );
+    expect(new Set(watcher.messages.map((m) => m.json().event_id))).toEqual(new Set(ids));
+  });
 
   it('answers 202 with the event_id and publishes the departure', async () => {
     const res = await post(JSON.stringify({ customer_id: 2, product_ids: [1, 1, 16] }));

@@ -12,6 +12,7 @@ import {
   type TopicRoot,
   type WireEvent,
 } from '@spectrum-grocers/contract';
+import type { Committer } from './commit.js';
 import type { Logger } from './logger.js';
 import type { Outbox } from './outbox.js';
 import { counted, shortId } from './pretty.js';
@@ -25,18 +26,22 @@ export type ScanEvent = Extract<EventName, 'customer-arrival' | 'customer-depart
 export interface ScanStore {
   outbox: Outbox;
   topics: TopicRoot;
+  /** Scans arriving together share one transaction and one sync. */
+  commits: Committer;
 }
 
 /**
- * Commit one scan to the gate's outbox (durable before this returns) and let the relay publish
- * it at QoS 1, now or whenever the broker is back. The same `event_id` twice is stored once, so
- * a sensor retrying a scan cannot make two customers of one. Returns whether it was new.
+ * Store one scan in the gate's outbox, in the caller's transaction; the relay publishes it at
+ * QoS 1 once it is on disk, now or whenever the broker is back. The same `event_id` twice is
+ * stored once, so a sensor retrying a scan cannot make two customers of one. Returns whether it
+ * was new.
  */
-export function recordScan<E extends ScanEvent>(store: ScanStore, event: E, scan: Event<E>): boolean {
-  const added = store.outbox.emit([{ event, payload: scan } as unknown as EventMessage]);
-  store.outbox.kick();
-  return added === 1;
+function storeScan<E extends ScanEvent>(store: ScanStore, event: E, scan: Event<E>): boolean {
+  return store.outbox.emit([{ event, payload: scan } as unknown as EventMessage]) === 1;
 }
+
+/** What became of a posted scan: stored now, stored already (the same scan), or refused (another scan has its id). */
+type Stored = 'new' | 'repeated' | 'conflict';
 
 /** A scan as a person reads it in the log: `departure 1f3a9c2e customer 7: 3 items scanned`. */
 export function scanLine(scan: Event<ScanEvent>, result: string): string {
@@ -111,13 +116,18 @@ export function createScanRoute<E extends ScanEvent>(
       'A retry under the same event_id is answered 202 again and stored once; a different scan under a stored event_id is 409.',
     body: SCAN_BODIES[event] as unknown as z.ZodType<ScanBody<E>>,
     responses: { 202: Accepted, 400: ErrorBody, 409: Conflict },
-    handler: ({ body }) => {
+    handler: async ({ body }) => {
       const { event_id = newEventId(), timestamp = clock().toISOString(), ...rest } = body;
       const scan = { event_id, timestamp, ...rest } as Event<E>;
       const refusal = refuse?.(scan);
       if (refusal !== undefined) return { status: 400, body: { error: refusal } };
-      const isNew = recordScan(store, event, scan);
-      if (!isNew && !sameAsStored(store, event, scan, body.timestamp !== undefined)) {
+      // Answered once the commit holding it is on disk; scans posted meanwhile share that commit.
+      const stored = await store.commits.run((): Stored => {
+        if (storeScan(store, event, scan)) return 'new';
+        return sameAsStored(store, event, scan, body.timestamp !== undefined) ? 'repeated' : 'conflict';
+      });
+      const isNew = stored === 'new';
+      if (stored === 'conflict') {
         log.warn({ event, eventId: scan.event_id }, 'scan refused: its event_id belongs to a different scan');
         const error = `event_id ${scan.event_id} is already stored with a different scan: a retry must repeat its body, a new scan needs a new event_id`;
         return { status: 409, body: { error, event_id: scan.event_id } };
@@ -148,7 +158,7 @@ export async function runSimulation<E extends ScanEvent>(opts: SimulationOptions
   while (!signal.aborted) {
     const scan = { ...opts.generate(new Date()), event_id: newEventId() } as Event<E>;
     try {
-      recordScan(store, event, scan);
+      await store.commits.run(() => storeScan(store, event, scan));
       log.info({ topic, scan }, scanLine(scan, 'scanned (simulated)'));
     } catch (err) {
       log.warn({ err: toAppError(err) }, 'simulated scan not recorded');
@@ -199,14 +209,14 @@ export function gateService<S extends ServiceName, E extends ScanEvent & Publish
     service: spec.service,
     env: spec.env,
     publishes: [spec.event] as ServiceSpec<S, O>['publishes'],
-    http: ({ outbox, config, log }) => [
-      createScanRoute({ outbox, topics: config.topics }, spec.event, log, { refuse: spec.refuse }),
+    http: ({ outbox, commits, config, log }) => [
+      createScanRoute({ outbox, commits, topics: config.topics }, spec.event, log, { refuse: spec.refuse }),
     ],
-    run: ({ outbox, config, log }, signal) => {
+    run: ({ outbox, commits, config, log }, signal) => {
       const o = config.options;
       if (!o.SIMULATE) return Promise.resolve();
       return runSimulation({
-        store: { outbox, topics: config.topics },
+        store: { outbox, commits, topics: config.topics },
         event: spec.event,
         log,
         intervalS: { min: o.SCAN_INTERVAL_MIN_S, max: o.SCAN_INTERVAL_MAX_S },

@@ -13,7 +13,7 @@ export { ErrorBody, route, streamRoute, textRoute, type HttpRoute, type ReplyOf,
 export { createSseHub, type SseHub } from './sse.js';
 export { faviconRoute } from './favicon.js';
 export { parseFailureLine, runMain, untilSignal } from './lifecycle.js';
-export { connectBus } from './bus.js';
+export { connectBus, eachMessage } from './bus.js';
 export { lockDataDir } from './data-lock.js';
 export { backoffDelay, sleep } from './timers.js';
 export type { Outbox } from './outbox.js';

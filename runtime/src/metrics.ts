@@ -13,8 +13,10 @@ export interface Metrics {
   readonly eventsIn: Counter<'topic' | 'outcome'>;
   /** Events published and acknowledged by the broker, by topic. */
   readonly eventsOut: Counter<'topic'>;
-  /** Time from a message's arrival to its commit, by topic. */
-  readonly handlerSeconds: Histogram<'topic'>;
+  /** Time from a batch's hand-over to its commit. */
+  readonly batchSeconds: Histogram;
+  /** Messages per committed batch. */
+  readonly batchMessages: Histogram;
   /** Messages refused and sent to dead-letter, by the topic they came on. */
   readonly deadLetters: Counter<'topic'>;
   /** Connections to the broker made again after one was lost. */
@@ -48,11 +50,16 @@ export function createMetrics(service: string, sources: MetricSources): Metrics 
       labelNames: ['topic'],
       registers: [registry],
     }),
-    handlerSeconds: new Histogram({
-      name: 'ff_handler_duration_seconds',
-      help: 'Time from the arrival of a message to the commit of its outcome',
-      labelNames: ['topic'],
+    batchSeconds: new Histogram({
+      name: 'ff_batch_duration_seconds',
+      help: 'Time to handle and commit one batch of consumed messages (one transaction, one fsync)',
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers: [registry],
+    }),
+    batchMessages: new Histogram({
+      name: 'ff_batch_messages',
+      help: 'Messages per committed batch (at most MAX_IN_FLIGHT)',
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024],
       registers: [registry],
     }),
     deadLetters: new Counter({

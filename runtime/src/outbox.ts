@@ -7,6 +7,7 @@ import {
   type EventName,
 } from '@spectrum-grocers/contract';
 import type { Bus } from './bus.js';
+import { immediateDurability, type Durability } from './commit.js';
 import type { Logger } from './logger.js';
 import type { Db } from './store.js';
 import { sleep } from './timers.js';
@@ -60,7 +61,13 @@ const MARK_SENT_EVERY_MS = 50;
  * publishes again what was acknowledged within OUTBOX_RESEND_WINDOW_MS before it dropped;
  * consumers drop the copies by event_id.
  */
-export function createOutbox(db: Db, bus: Bus, log: Logger, publishes: readonly EventName[] = EVENT_NAMES): Outbox {
+export function createOutbox(
+  db: Db,
+  bus: Bus,
+  log: Logger,
+  publishes: readonly EventName[] = EVENT_NAMES,
+  durability: Durability = immediateDurability(),
+): Outbox {
   const topics = new Map(publishes.map((e) => [e, eventTopic(bus.config.topics, e)]));
   const insert = db.prepare(
     'INSERT OR IGNORE INTO outbox (event_id, topic, payload, retain, created_at) VALUES (?, ?, ?, ?, ?)',
@@ -74,6 +81,7 @@ export function createOutbox(db: Db, bus: Bus, log: Logger, publishes: readonly 
   const selectLastSent = db.prepare<[string], { payload: string }>(
     'SELECT payload FROM outbox WHERE topic = ? AND sent_at IS NOT NULL ORDER BY seq DESC LIMIT 1',
   );
+  const newest = db.prepare<[], { seq: number | null }>('SELECT max(seq) AS seq FROM outbox');
   const countPending = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM outbox WHERE sent_at IS NULL');
   const update = db.prepare('UPDATE outbox SET sent_at = ? WHERE seq = ?');
   const markSent = db.transaction((seqs: number[], at: string) => {
@@ -94,6 +102,18 @@ export function createOutbox(db: Db, bus: Bus, log: Logger, publishes: readonly 
   let flushTimer: NodeJS.Timeout | undefined;
   let stopped = false;
   let droppedAt = 0; // when the connection was lost (0: connected, or never connected)
+  // Rows up to here are on disk: only those are published, so nothing is seen that a power cut
+  // could take back. Each sync covers the rows committed before it started.
+  let durableSeq = 0;
+  let syncAsked = false;
+  durability.onSync(() => {
+    const covered = db.open ? (newest.get()?.seq ?? 0) : 0;
+    return () => {
+      durableSeq = Math.max(durableSeq, covered);
+      syncAsked = false;
+      kick();
+    };
+  });
 
   function flushAcks(): void {
     flushScheduled = false;
@@ -138,6 +158,14 @@ export function createOutbox(db: Db, bus: Bus, log: Logger, publishes: readonly 
       const rows = selectPending.all(cursor, MAX_IN_FLIGHT - inFlight.size);
       if (rows.length === 0) return;
       for (const row of rows) {
+        if (row.seq > durableSeq) {
+          // Committed, not yet known to be on disk: publish it after the next sync.
+          if (!syncAsked) {
+            syncAsked = true;
+            durability.durable().catch(() => (syncAsked = false));
+          }
+          return;
+        }
         cursor = row.seq;
         if (inFlight.has(row.seq)) continue;
         inFlight.add(row.seq);

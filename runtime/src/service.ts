@@ -10,8 +10,9 @@ import {
   type PublishedBy,
   type ServiceName,
 } from '@spectrum-grocers/contract';
-import { connectBus, type Bus } from './bus.js';
+import { connectBus, type Bus, type Delivery } from './bus.js';
 import { loadConfig, type Config } from './config.js';
+import { createCommitter, immediateDurability, walDurability, type Committer, type Durability } from './commit.js';
 import { createConsumer, type ConsumerStats, type Routes } from './consumer.js';
 import { startHttpServer, type HttpServer } from './http.js';
 import { runMain, untilSignal } from './lifecycle.js';
@@ -31,6 +32,11 @@ export interface ServiceContext<O extends z.ZodObject = NoOptions> {
   readonly db: Db;
   readonly bus: Bus;
   readonly outbox: Outbox;
+  /**
+   * Group commit for writes outside the consumer (HTTP requests): concurrent ones share one
+   * transaction and one sync, and each resolves once it is on disk.
+   */
+  readonly commits: Committer;
 }
 
 /** A read-only watcher's handling of one message on the store's topics; never throws. */
@@ -80,6 +86,8 @@ export interface RunningService {
   readonly metrics: Metrics;
   /** Counters of the consumer, when the service consumes events. */
   readonly stats: Readonly<ConsumerStats> | undefined;
+  /** Rejects when the service cannot go on: the broker gave up on it, or its disk failed. */
+  readonly failed: Promise<never>;
   stop(): Promise<void>;
 }
 
@@ -122,9 +130,13 @@ export async function startService<S extends ProcessName, O extends z.ZodObject>
 ): Promise<RunningService> {
   const publishes: readonly EventName[] = spec.publishes ?? [];
   const db = openDatabase(config, spec.schema);
+  const durability = config.dbSynchronous === 'full' ? walDurability(db) : immediateDurability();
   const bus = connectBus(config, log, { announce: spec.observes === undefined });
-  const outbox = createOutbox(db, bus, log, publishes);
-  const ctx: ServiceContext<O> = { config, log, db, bus, outbox };
+  const outbox = createOutbox(db, bus, log, publishes, durability);
+  const commits = createCommitter(db, durability);
+  const ctx: ServiceContext<O> = { config, log, db, bus, outbox, commits };
+  const failed = Promise.race([bus.failed, durability.failed]);
+  failed.catch(() => undefined); // observed by runService
   // An observer publishes nothing: no outbox gauge for it.
   const outboxPending = spec.observes ? undefined : () => (db.open ? outbox.pendingCount() : 0);
   const metrics = createMetrics(config.service, { bus, outboxPending });
@@ -134,16 +146,19 @@ export async function startService<S extends ProcessName, O extends z.ZodObject>
     await http?.close();
     outbox.stop();
     await bus.close(config.shutdownTimeoutMs);
+    durability.close();
     db.close();
     throw err;
   };
   let consumer: ReturnType<typeof createConsumer> | undefined;
   let observer: Observer | undefined;
+  let routes: readonly HttpRoute[] = [];
   try {
-    const routes = spec.consumes?.(ctx);
-    checkAgainstCatalog(config.service as ProcessName, { consumes: Object.keys(routes ?? {}), publishes });
-    consumer = routes && createConsumer({ bus, db, outbox, log, routes, metrics });
+    const handlers = spec.consumes?.(ctx);
+    checkAgainstCatalog(config.service as ProcessName, { consumes: Object.keys(handlers ?? {}), publishes });
+    consumer = handlers && createConsumer({ bus, db, outbox, log, routes: handlers, metrics, durability });
     observer = spec.observes?.(ctx);
+    routes = spec.http?.(ctx) ?? [];
   } catch (err) {
     return abandon(err);
   }
@@ -151,7 +166,7 @@ export async function startService<S extends ProcessName, O extends z.ZodObject>
   const http = await startHttpServer(config, log, {
     title: config.service,
     version: spec.version ?? entryPackageVersion(),
-    routes: [...(spec.http?.(ctx) ?? []), metrics.route],
+    routes: [...routes, metrics.route],
     healthy: () => {
       const connected = bus.isConnected();
       // A reader without its subscriptions hears nothing: not healthy, however connected.
@@ -173,7 +188,8 @@ export async function startService<S extends ProcessName, O extends z.ZodObject>
   const abort = () => void bus.pause();
   stopping?.then(abort, abort);
   if (consumer) await consumer.start().catch((err: unknown) => abandon(err, http));
-  else if (observer) await watch(bus, config, metrics, observer).catch((err: unknown) => abandon(err, http));
+  else if (observer)
+    await watch(bus, db, durability, config, metrics, observer).catch((err: unknown) => abandon(err, http));
   else outbox.kick();
   spec.started?.(ctx);
   return {
@@ -181,6 +197,7 @@ export async function startService<S extends ProcessName, O extends z.ZodObject>
     http,
     metrics,
     stats: consumer?.stats,
+    failed,
     /** Stop within SHUTDOWN_TIMEOUT_MS in all, however slow the broker is. */
     async stop() {
       const deadline = Date.now() + config.shutdownTimeoutMs;
@@ -193,17 +210,34 @@ export async function startService<S extends ProcessName, O extends z.ZodObject>
       }
       outbox.stop();
       await bus.close(Math.max(1, deadline - Date.now()));
+      durability.close();
       db.close();
     },
   };
 }
 
-/** Subscribe a read-only observer to every topic of the store, counting what it makes of each message. */
-function watch(bus: Bus, config: Config<z.ZodObject>, metrics: Metrics, observer: Observer): Promise<void> {
-  return bus.consume([storeFilter(config.topics)], (topic, payload) => {
-    metrics.eventsIn.inc({ topic, outcome: observer(topic, payload) });
-    return Promise.resolve();
-  });
+/**
+ * Subscribe a read-only observer to every topic of the store, counting what it makes of each
+ * message; a batch of messages is one transaction of its store.
+ */
+function watch(
+  bus: Bus,
+  db: Db,
+  durability: Durability,
+  config: Config<z.ZodObject>,
+  metrics: Metrics,
+  observer: Observer,
+): Promise<void> {
+  const observe = db.transaction((batch: readonly Delivery[]) => batch.map((d) => observer(d.topic, d.payload)));
+  return bus.consume(
+    [storeFilter(config.topics)],
+    async (batch) => {
+      const outcomes = observe(batch);
+      await durability.durable();
+      outcomes.forEach((outcome, i) => metrics.eventsIn.inc({ topic: batch[i]!.topic, outcome }));
+    },
+    { maxInFlight: config.maxInFlight },
+  );
 }
 
 /**
@@ -239,7 +273,7 @@ export function runService<S extends ProcessName, O extends z.ZodObject = NoOpti
       throw err;
     }
     try {
-      await Promise.race([signalled, service.bus.failed]);
+      await Promise.race([signalled, service.failed]);
     } finally {
       startWatchdog();
       spec.stopping?.();

@@ -53,7 +53,7 @@ export function createControlRoom({
 }: Pick<ServiceContext, 'db' | 'config' | 'log' | 'bus'>): ControlRoom {
   const root = config.topics;
   const prefix = storeFilter(root).slice(0, -'#'.length);
-  const ledger = createLedger(db, loadProductCatalog(), config.maxPayloadBytes);
+  const ledger = createLedger(db, loadProductCatalog(config.catalogFile), config.maxPayloadBytes);
   const rates = createRates(10);
   const series = createSeries();
   const statuses = new Map<string, { status: string; timestamp: string }>();

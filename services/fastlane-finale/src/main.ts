@@ -6,8 +6,13 @@ runService({
   service: 'fastlane-finale',
   schema: SCHEMA,
   publishes: ['payment-due'],
-  consumes: ({ db, log }) => ({
-    'customer-departure': createDepartureHandler({ db, catalog: loadProductCatalog(), clock: () => new Date(), log }),
+  consumes: ({ db, log, config }) => ({
+    'customer-departure': createDepartureHandler({
+      db,
+      catalog: loadProductCatalog(config.catalogFile),
+      clock: () => new Date(),
+      log,
+    }),
   }),
   http: ({ db }) => [billsRoute(db)],
 });

@@ -1,4 +1,4 @@
-import { gateService, loadProductCatalog, runService } from '@spectrum-grocers/runtime';
-import { exitGate } from './exit-gate.js';
+import { runService } from '@spectrum-grocers/runtime';
+import { exitGateService } from './exit-gate.js';
 
-runService(gateService(exitGate(loadProductCatalog())));
+runService(exitGateService());

@@ -43,7 +43,7 @@ const DeliveryAccepted = z.object({
 
 /** The shelves, the delivery desk and the simulated supplier of one running inventory-intel. */
 function build({ db, outbox, config, log }: Ctx, clock: () => Date) {
-  const catalog = loadProductCatalog();
+  const catalog = loadProductCatalog(config.catalogFile);
   const shelves = createShelves(db);
   shelves.seed(catalog);
   const desk = createDeliveryDesk(db, outbox, catalog, clock);
@@ -101,13 +101,12 @@ export function inventorySpec(
             'delivery_id are refused with 409.',
           body: DeliveryBody,
           responses: { 202: DeliveryAccepted, 400: ErrorBody, 409: ErrorBody },
-          handler: ({ body }) => {
+          handler: async ({ body }) => {
             try {
-              const accepted = desk.accept({
-                productId: body.product_id,
-                quantity: body.quantity,
-                deliveryId: body.delivery_id,
-              });
+              // Answered once on disk; deliveries posted together share the commit.
+              const accepted = await ctx.commits.run(() =>
+                desk.accept({ productId: body.product_id, quantity: body.quantity, deliveryId: body.delivery_id }),
+              );
               return { status: 202, body: { delivery_id: accepted.deliveryId, event_id: accepted.eventId } };
             } catch (err) {
               // The desk's refusals: a request it cannot take (400), or other goods under a known id (409).

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { eventTopic, HTTP_PORTS, PROCESSES, SERVICES, storeFilter } from '@spectrum-grocers/contract';
 import { makeCredentials, passwordVariable } from '@spectrum-grocers/broker';
+import { SERVICE_NODE_FLAGS } from '@spectrum-grocers/runtime';
 import {
   collect,
   freePort,
@@ -147,7 +148,7 @@ describe('docker-compose.yaml', () => {
       'VOLUME ["/data"]',
       'EXPOSE ${HTTP_PORT}',
       expect.stringMatching(HEALTHCHECK),
-      'CMD ["node", "dist/main.js"]',
+      `CMD ${JSON.stringify(['node', ...SERVICE_NODE_FLAGS, 'dist/main.js']).replaceAll(',', ', ')}`,
     ]);
     // The healthcheck is the runtime's, which every service deploys as a dependency.
     expect(imageHealthcheck).toEqual(['node', `${RUNTIME_IN_IMAGE}dist/healthcheck.js`]);

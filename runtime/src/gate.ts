@@ -13,6 +13,7 @@ import {
   type WireEvent,
 } from '@spectrum-grocers/contract';
 import type { Committer } from './commit.js';
+import { eventLines } from './event-lines.js';
 import type { Logger } from './logger.js';
 import type { Outbox } from './outbox.js';
 import { counted, shortId } from './pretty.js';
@@ -108,6 +109,7 @@ export function createScanRoute<E extends ScanEvent>(
   log: Logger,
   { clock = () => new Date(), refuse }: ScanRouteOptions<E> = {},
 ): HttpRoute {
+  const line = eventLines(log, 'scan');
   return route({
     method: 'POST',
     path: '/scans',
@@ -132,7 +134,7 @@ export function createScanRoute<E extends ScanEvent>(
         const error = `event_id ${scan.event_id} is already stored with a different scan: a retry must repeat its body, a new scan needs a new event_id`;
         return { status: 409, body: { error, event_id: scan.event_id } };
       }
-      log.info(
+      line(
         { event, eventId: scan.event_id, repeated: !isNew },
         scanLine(scan, isNew ? 'scanned' : 'scanned again; stored already'),
       );

@@ -90,3 +90,10 @@ export function parseFailureLine(service: string, line: string): { code: string;
   const m = /^\[([A-Z_]+)\] (.*)$/.exec(line.slice(service.length + 2));
   return m ? { code: m[1]!, message: m[2]! } : undefined;
 }
+
+/**
+ * Node's flags for every service process, wherever it is started (the launcher, the image's
+ * CMD, the tests). A service's garbage is small and short-lived messages: a young generation of
+ * 4 MB collects it as well as the default 16 MB, and keeps about 25 MB less resident.
+ */
+export const SERVICE_NODE_FLAGS = ['--max-semi-space-size=4'] as const;

@@ -106,11 +106,17 @@ export function createOutbox(
   // could take back. Each sync covers the rows committed before it started.
   let durableSeq = 0;
   let syncAsked = false;
+  // Whether rows past `cursor` may wait: a kick reads the table only then (not on every PUBACK).
+  let mayHaveMore = true;
+  // The next row waits for a sync: nothing to publish until one ends (PUBACKs need not look).
+  let waitingForSync = false;
   durability.onSync(() => {
     const covered = db.open ? (newest.get()?.seq ?? 0) : 0;
     return () => {
       durableSeq = Math.max(durableSeq, covered);
       syncAsked = false;
+      waitingForSync = false;
+      mayHaveMore = true;
       kick();
     };
   });
@@ -133,6 +139,7 @@ export function createOutbox(
     inFlight.delete(seq);
     if (err) {
       cursor = Math.min(cursor, seq - 1);
+      mayHaveMore = true;
       if (!stopped) log.warn({ err: toAppError(err), seq }, 'outbox publish failed; will retry');
     } else {
       for (const listener of listeners) {
@@ -153,16 +160,20 @@ export function createOutbox(
   }
 
   function kick(): void {
-    if (stopped || !bus.isConnected()) return;
+    if (stopped || !mayHaveMore || waitingForSync || !bus.isConnected()) return;
     while (inFlight.size < MAX_IN_FLIGHT) {
-      const rows = selectPending.all(cursor, MAX_IN_FLIGHT - inFlight.size);
+      const wanted = MAX_IN_FLIGHT - inFlight.size;
+      const rows = selectPending.all(cursor, wanted);
+      if (rows.length < wanted) mayHaveMore = false; // unless a row below waits for its sync
       if (rows.length === 0) return;
       for (const row of rows) {
         if (row.seq > durableSeq) {
           // Committed, not yet known to be on disk: publish it after the next sync.
+          mayHaveMore = true;
+          waitingForSync = true;
           if (!syncAsked) {
             syncAsked = true;
-            durability.durable().catch(() => (syncAsked = false));
+            durability.durable().catch(() => (syncAsked = waitingForSync = false));
           }
           return;
         }
@@ -173,6 +184,7 @@ export function createOutbox(
           onAck(row.seq, row.topic, row.payload, err),
         );
       }
+      if (!mayHaveMore) return;
     }
   }
 
@@ -185,6 +197,7 @@ export function createOutbox(
       const count = reopen.run(floor, cutoff).changes;
       if (count === 0) return;
       cursor = 0;
+      mayHaveMore = true;
       log.info(
         { count, windowMs: resendWindowMs },
         'publishing again what the broker acknowledged just before the connection dropped',
@@ -200,6 +213,7 @@ export function createOutbox(
   const onConnect = (): void => {
     if (droppedAt !== 0 && resendWindowMs > 0) resendSince(droppedAt - resendWindowMs);
     droppedAt = 0;
+    mayHaveMore = true;
     // MQTT.js resends what it had in flight; we go on with what is pending.
     kick();
   };
@@ -210,6 +224,7 @@ export function createOutbox(
     let added = 0;
     for (const e of rows)
       added += insert.run(e.eventId, e.topic, JSON.stringify(e.payload), e.retain ? 1 : 0, at).changes;
+    if (added > 0) mayHaveMore = true;
     return added;
   }
 
@@ -233,6 +248,7 @@ export function createOutbox(
     onPublished: (listener) => void listeners.push(listener),
     async drain(ms) {
       const deadline = Date.now() + ms;
+      mayHaveMore = true;
       kick();
       while (Date.now() < deadline) {
         flushAcks();

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { AppError, serviceVariable } from '@spectrum-grocers/contract';
-import { backoffDelay, parseFailureLine, type Logger } from '@spectrum-grocers/runtime';
+import { backoffDelay, parseFailureLine, SERVICE_NODE_FLAGS, type Logger } from '@spectrum-grocers/runtime';
 
 const COLORS = [36, 33, 35, 32, 34, 96];
 
@@ -90,7 +90,7 @@ export function superviseServices(opts: {
   let stopping = false;
 
   function start(service: string, index: number, attempt: number): void {
-    const child = spawn(process.execPath, [serviceMain(service)], {
+    const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, serviceMain(service)], {
       env: { ...opts.env(service), EXIT_ON_STDIN_CLOSE: 'true' },
       // The child's stdin is its lifeline: it closes when this process ends, however it ends.
       stdio: ['pipe', 'pipe', 'pipe'],

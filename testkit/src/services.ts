@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { SERVICE_NODE_FLAGS } from '@spectrum-grocers/runtime';
 import { waitUntil } from './ports.js';
 import { repoPath } from './paths.js';
 
@@ -49,7 +50,7 @@ export function httpPortFromLog(out: string, prefix = ''): number | undefined {
 
 /** Run a service's built output (`services/<name>/dist/main.js`) with exactly `env`. */
 export function spawnService(name: string, env: Record<string, string>): ServiceProcess {
-  const child = spawn(process.execPath, [repoPath(`services/${name}/dist/main.js`)], {
+  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, repoPath(`services/${name}/dist/main.js`)], {
     env: { PATH: process.env.PATH ?? '', LOG_FORMAT: 'json', ...env },
     cwd: repoPath('.'),
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,5 +1,5 @@
 import { AppError, deriveEventId, type Event, type ProductCatalog, type WireEvent } from '@spectrum-grocers/contract';
-import { counted, shortId, type Db, type EventHandler, type Logger } from '@spectrum-grocers/runtime';
+import { counted, eventLines, shortId, type Db, type EventHandler, type Logger } from '@spectrum-grocers/runtime';
 
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS bills (
@@ -61,10 +61,11 @@ export function createDepartureHandler({
   const insertEmpty = db.prepare(
     'INSERT INTO empty_departures (departure_event_id, customer_id, created_at) VALUES (?, ?, ?)',
   );
+  const line = eventLines(log, 'departure');
   return (departure: Event<'customer-departure'>) => {
     if (departure.product_ids.length === 0) {
       insertEmpty.run(departure.event_id, departure.customer_id, clock().toISOString());
-      log.info(
+      line(
         { customerId: departure.customer_id, eventId: departure.event_id },
         `departure ${shortId(departure.event_id)} customer ${departure.customer_id}: nothing in the bag, nothing billed`,
       );
@@ -88,7 +89,7 @@ export function createDepartureHandler({
       departure.product_ids.length,
       payment.timestamp,
     );
-    log.info(
+    line(
       {
         customerId: departure.customer_id,
         amountCents: cents,

@@ -1,5 +1,5 @@
 import { AppError, deriveEventId, type Event, type EventMessage } from '@spectrum-grocers/contract';
-import { counted, shortId, type EventHandler, type Logger } from '@spectrum-grocers/runtime';
+import { counted, eventLines, shortId, type EventHandler, type Logger } from '@spectrum-grocers/runtime';
 import type { Shelves } from '../stock.js';
 
 export interface Deps {
@@ -21,6 +21,7 @@ export function createDepartureHandler({
   log,
   onAlert,
 }: Deps): EventHandler<'customer-departure', 'restock-alert'> {
+  const line = eventLines(log, 'departure');
   return (departure: Event<'customer-departure'>) => {
     const { taken, unknown } = shelves.take(departure.product_ids);
     if (unknown.length > 0)
@@ -51,7 +52,7 @@ export function createDepartureHandler({
     }
     // One line per departure: what left the shelves, and which products now need restocking.
     const restock = alerts.map((a) => a.payload.item_id);
-    log.info(
+    line(
       { customerId: departure.customer_id, items: departure.product_ids.length, restock, eventId: departure.event_id },
       `departure ${shortId(departure.event_id)} customer ${departure.customer_id}: ` +
         `${counted(departure.product_ids.length, 'item')} off the shelves${restock.length > 0 ? `; restock ${restock.join(', ')}` : ''}`,

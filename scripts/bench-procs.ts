@@ -83,23 +83,28 @@ export async function startupMs(proc: ServiceProcess, spawnedAt: number, timeout
 
 /** The bare relay (scripts/relay.ts) as a process of its own. */
 export function spawnRelay(env: Record<string, string>): ServiceProcess {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', '--conditions=@spectrum-grocers/source', repoPath('scripts/relay.ts')],
-    { env: { PATH: process.env.PATH ?? '', ...env }, cwd: repoPath('.'), stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  return spawnScript('relay', 'scripts/relay.ts', env);
+}
+
+/** A script of scripts/ as a process of its own, from source (tsx). */
+export function spawnScript(name: string, path: string, env: Record<string, string>): ServiceProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=@spectrum-grocers/source', repoPath(path)], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    cwd: repoPath('.'),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   return {
-    name: 'relay',
+    name,
     child,
     exited,
     output: () => out,
     waitForLog: (text, timeoutMs = 15_000) =>
-      waitUntil(() => out.includes(text) || undefined, `relay: ${text}`, timeoutMs).then(() => undefined),
-    httpPort: () => Promise.reject(new Error('the relay has no HTTP')),
+      waitUntil(() => out.includes(text) || undefined, `${name}: ${text}`, timeoutMs).then(() => undefined),
+    httpPort: () => Promise.reject(new Error(`${name} has no HTTP`)),
     async stop(signal = 'SIGTERM', timeoutMs = 10_000) {
       if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
       child.kill(signal);

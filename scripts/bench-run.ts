@@ -7,6 +7,7 @@
 import { eventTopic, type ServiceName, type TopicRoot, DEFAULT_ROOT } from '@spectrum-grocers/contract';
 import {
   collect,
+  freePorts,
   spawnService,
   startMosquitto,
   tempDir,
@@ -16,7 +17,16 @@ import {
 } from '@spectrum-grocers/testkit';
 import { spreadProductId } from './bench-catalog.js';
 import { publishBurst, RATE_SECONDS, steadyPhases, watchPayments, type Departure } from './bench-load.js';
-import { cpuSeconds, health, rssMb, sampleRssPeaks, spawnRelay, startupMs, type Health } from './bench-procs.js';
+import {
+  cpuSeconds,
+  health,
+  rssMb,
+  sampleRssPeaks,
+  spawnRelay,
+  spawnScript,
+  startupMs,
+  type Health,
+} from './bench-procs.js';
 
 /** The longest any one wait of a run may take. */
 const WAIT_MS = 300_000;
@@ -36,6 +46,8 @@ export interface RunSpec {
   catalogSize: number;
   /** More environment for the services (MAX_IN_FLIGHT, CATALOG_FILE). */
   env?: Record<string, string>;
+  /** Mosquitto from broker/mosquitto.conf (default), or the store's embedded aedes. */
+  broker?: 'mosquitto' | 'embedded';
 }
 
 export interface ProcResult {
@@ -115,19 +127,33 @@ async function spawnAll(spec: RunSpec, env: Record<string, string>, dataDir: str
   return { all, ok, failure: failed?.status === 'rejected' ? (failed.reason as Error) : undefined };
 }
 
+/** The run's broker, in a process of its own as in production. */
+async function startBroker(kind: RunSpec['broker']): Promise<{ url: string; dispose(): Promise<unknown> }> {
+  if (kind !== 'embedded') return startMosquitto();
+  const [port] = await freePorts(1);
+  const proc = spawnScript('embedded broker', 'scripts/embedded-broker.ts', { MQTT_PORT: String(port) });
+  try {
+    await proc.waitForLog('"msg":"listening"', 60_000);
+  } catch (err) {
+    await proc.stop('SIGKILL');
+    throw err;
+  }
+  return { url: `mqtt://127.0.0.1:${port}`, dispose: () => proc.stop('SIGTERM') };
+}
+
 export async function runBench(spec: RunSpec): Promise<RunResult> {
-  const mosquitto = await startMosquitto();
+  const broker = await startBroker(spec.broker);
   const data = tempDir('ff-bench-');
   const root = { chain: DEFAULT_ROOT.chain, store: `bench-${spec.key}` };
-  const spawned = await spawnAll(spec, { MQTT_URL: mosquitto.url, STORE: root.store }, data.path);
-  const watcher = await collect(mosquitto.url, [eventTopic(root, 'payment-due')]);
+  const spawned = await spawnAll(spec, { MQTT_URL: broker.url, STORE: root.store }, data.path);
+  const watcher = await collect(broker.url, [eventTopic(root, 'payment-due')]);
   try {
     if (spawned.failure) throw spawned.failure;
     return await measure(spec, root, spawned.ok, watcher);
   } finally {
     await Promise.all(spawned.all.map((p) => p.stop('SIGTERM')));
     await watcher.close();
-    await mosquitto.dispose();
+    await broker.dispose();
     data.remove();
   }
 }

@@ -6,6 +6,7 @@
  *
  *   - the candidates: the relay, fastlane-finale alone, inventory-intel alone, and both consuming
  *     the same departures (DB_SYNCHRONOUS full, and normal): a burst, then steady rates;
+ *   - the same through the store's embedded broker (aedes), with its own relay;
  *   - the in-flight sweep: fastlane-finale alone (full) at each MAX_IN_FLIGHT, a burst each;
  *   - the catalog runs: fastlane-finale and inventory-intel, each alone, with the contract's
  *     catalog and with a generated one of BENCH_CATALOG_SIZE products (CATALOG_FILE): start
@@ -16,7 +17,8 @@
  *
  * Knobs (environment):
  *   BENCH_ONLY           runs to do, comma-separated: relay, fastlane, inventory, both,
- *                        both-normal, sweep, catalog (default: all). Ratios need relay.
+ *                        both-normal, embedded, sweep, catalog (default: all). Ratios need
+ *                        relay (embedded has a relay of its own).
  *   BENCH_COUNT          departures of each candidate's burst (20000)
  *   BENCH_RATES          steady rates, departures/s, 5 s each (500,2000)
  *   BENCH_SWEEP          MAX_IN_FLIGHT values of the sweep (1,2,4,8,16,32,64,128,256)
@@ -61,6 +63,26 @@ const CANDIDATES: readonly RunSpec[] = [
   candidate({ key: 'both-normal', label: 'both, same departures', sync: 'normal', consumers: both }),
 ];
 
+/** The same on the store's embedded broker (aedes, `pnpm start`): its own relay, and fastlane-finale with and without a window. */
+const EMBEDDED: readonly RunSpec[] = [
+  candidate({ key: 'embedded-relay', label: 'bare MQTT.js relay', consumers: ['relay'], broker: 'embedded' }),
+  candidate({
+    key: 'embedded-fastlane',
+    label: 'fastlane-finale alone',
+    sync: 'full',
+    consumers: ['fastlane-finale'],
+    broker: 'embedded',
+  }),
+  candidate({
+    key: 'embedded-fastlane-1',
+    label: 'fastlane-finale alone, MAX_IN_FLIGHT=1',
+    sync: 'full',
+    consumers: ['fastlane-finale'],
+    broker: 'embedded',
+    env: { MAX_IN_FLIGHT: '1' },
+  }),
+];
+
 /** fastlane-finale alone (full) at each MAX_IN_FLIGHT: a burst each. */
 const sweepSpecs = (): RunSpec[] =>
   SWEEP.map((n) => ({
@@ -94,6 +116,8 @@ const catalogSpecs = (bigFile: string): RunSpec[] =>
 
 const results: RunResult[] = [];
 for (const spec of CANDIDATES) if (wanted(spec.key)) results.push(await runBench(spec));
+const embedded: RunResult[] = [];
+if (wanted('embedded')) for (const spec of EMBEDDED) embedded.push(await runBench(spec));
 const sweep: RunResult[] = [];
 if (wanted('sweep')) for (const spec of sweepSpecs()) sweep.push(await runBench(spec));
 const catalogRuns: RunResult[] = [];
@@ -114,6 +138,14 @@ if (results.length > 0) {
       `${RATE_SECONDS} s each; latency is departure → payment-due; RSS after the burst (peak)`,
   );
   printCandidates(results, relay, RATES);
+}
+if (embedded.length > 0) {
+  console.log(`\nThe same through the embedded broker (aedes in a process of its own, as \`pnpm start\` runs it)`);
+  printCandidates(
+    embedded,
+    embedded.find((r) => r.spec.key === 'embedded-relay'),
+    RATES,
+  );
 }
 if (sweep.length > 0) {
   console.log(`\nIn-flight sweep: fastlane-finale alone, DB_SYNCHRONOUS=full, a burst of ${SWEEP_COUNT} each`);

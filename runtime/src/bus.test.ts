@@ -147,6 +147,23 @@ describe.each(TEST_BROKERS)('MQTT runtime on $name', ({ skip, start }) => {
     expect(again).toEqual(['after']);
   });
 
+  it('keeps what our session delivers before consume() for its handler, instead of acknowledging it unread', async () => {
+    const first = bus();
+    await first.consume([topic], record([]));
+    await first.close();
+    const publisher = await observer('unused/#');
+    for (let i = 0; i < 5; i++) await publisher.publish(topic, `queued-${i}`);
+
+    // Connected, session delivered, no handler yet (a service still starting its HTTP server).
+    const again = bus();
+    await again.ready;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const seen: string[] = [];
+    await again.consume([topic], record(seen), { maxInFlight: 2 });
+    await waitUntil(() => seen.length === 5, 'the queued messages');
+    expect(seen).toEqual([0, 1, 2, 3, 4].map((i) => `queued-${i}`));
+  });
+
   it('publishes a retained online status, and the broker publishes the offline last will when the process dies', async () => {
     const fixture = runFixture('idle');
     await fixture.ready();

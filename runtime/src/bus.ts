@@ -407,10 +407,17 @@ function createWindow(client: MqttClient, log: Logger, isClosing: () => boolean)
     open(h: BatchHandler, maxInFlight: number) {
       handler = h;
       max = Math.max(1, maxInFlight);
+      // What our session delivered before we were ready has waited for this.
+      schedule();
+      if (resume && held < max) {
+        const r = resume;
+        resume = undefined;
+        r();
+      }
     },
     take(packet: IPublishPacket, done: Readable): void {
       if (isClosing()) return; // Left unacknowledged: the broker delivers it to our next session.
-      if (!handler) return done();
+      // Before `consume`, a persistent session's queued messages are held for it, never acknowledged unread.
       waiting.push({ topic: packet.topic, payload: packet.payload as Buffer, packet, stream: client.stream });
       held++;
       if (held < max) done(ACKNOWLEDGED_LATER);

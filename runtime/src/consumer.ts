@@ -126,18 +126,16 @@ export function createConsumer({
   const stats: ConsumerStats = { received: 0, handled: 0, duplicates: 0, deadLettered: 0, batches: 0, largestBatch: 0 };
   const byTopic = new Map<string, EventName>((Object.keys(routes) as EventName[]).map((e) => [eventTopic(root, e), e]));
   // Keyed by topic too: an event_id is unique within its kind only, and a service may read several.
-  const seen = db.prepare<[string, string], { outcome: string }>(
-    'SELECT outcome FROM processed_events WHERE topic = ? AND event_id = ?',
-  );
+  // One statement both claims an event and tells a duplicate (no row inserted): a handler that
+  // then throws undoes the claim with its savepoint.
   const record = db.prepare(
-    'INSERT INTO processed_events (event_id, topic, outcome, processed_at) VALUES (?, ?, ?, ?)',
+    'INSERT OR IGNORE INTO processed_events (event_id, topic, outcome, processed_at) VALUES (?, ?, ?, ?)',
   );
 
   const commit = db.transaction(
     (eventId: string, topic: string, outcome: 'handled' | 'dead-letter', produce: () => Produced) => {
-      if (seen.get(topic, eventId)) return false;
+      if (record.run(eventId, topic, outcome, new Date().toISOString()).changes === 0) return false;
       const out = produce();
-      record.run(eventId, topic, outcome, new Date().toISOString());
       if ('deadLetter' in out) outbox.enqueue([out.deadLetter]);
       else outbox.emit(out.events);
       return true;

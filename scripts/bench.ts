@@ -11,7 +11,8 @@
  *   - the catalog runs: fastlane-finale and inventory-intel, each alone, with the contract's
  *     catalog and with a generated one of BENCH_CATALOG_SIZE products (CATALOG_FILE): start
  *     time (spawn → /healthz 200), RSS, CPU per departure, departures spread over the catalog;
- *   - the targets, each measured value against its bound, ✓ or ✗.
+ *   - the targets, each measured value against its bound, ✓ or ✗;
+ *   - first, what one fdatasync costs on this disk (scripts/bench-disk.ts).
  *
  *   pnpm bench
  *
@@ -32,6 +33,7 @@
  */
 import { tempDir } from '@spectrum-grocers/testkit';
 import { writeCatalog } from './bench-catalog.js';
+import { measureDiskSync } from './bench-disk.js';
 import { printCandidates, printCatalogRuns, printSweep, printTargets } from './bench-report.js';
 import { RATE_SECONDS } from './bench-load.js';
 import { runBench, type RunResult, type RunSpec } from './bench-run.js';
@@ -114,6 +116,7 @@ const catalogSpecs = (bigFile: string): RunSpec[] =>
     })),
   );
 
+const disk = await measureDiskSync();
 const results: RunResult[] = [];
 for (const spec of CANDIDATES) if (wanted(spec.key)) results.push(await runBench(spec));
 const embedded: RunResult[] = [];
@@ -132,6 +135,10 @@ if (wanted('catalog')) {
 
 const relay = results.find((r) => r.spec.key === 'relay');
 console.log(`\nFresh Frontier benchmark, ${new Date().toISOString()}`);
+console.log(
+  `The disk: fdatasync of a 4 KB append takes ${disk.p50} ms at p50, ${disk.p99} ms at p99, ${disk.max} ms at most ` +
+    '(300 in a row, before the runs); a departure waits for up to two.',
+);
 if (results.length > 0) {
   console.log(
     `\n${COUNT} departures (3 products each) through Mosquitto, then ${RATES.join(' and ')}/s for ` +

@@ -164,6 +164,29 @@ describe.each(TEST_BROKERS)('MQTT runtime on $name', ({ skip, start }) => {
     expect(seen).toEqual([0, 1, 2, 3, 4].map((i) => `queued-${i}`));
   });
 
+  it('after a handler fails with its window full, gets every message again and keeps its window count', async () => {
+    const b = bus();
+    const seen = new Set<string>();
+    let failed = false;
+    await b.consume(
+      [topic],
+      async (batch) => {
+        await new Promise((resolve) => setTimeout(resolve, 2));
+        // One failure mid-stream: the connection is dropped with parsed packets still queued.
+        if (!failed && seen.size >= 20) {
+          failed = true;
+          throw new Error('one failure');
+        }
+        for (const d of batch) seen.add(d.payload.toString());
+      },
+      { maxInFlight: 1 },
+    );
+    const publisher = await observer('unused/#');
+    await Promise.all(Array.from({ length: 200 }, (_, i) => publisher.publish(topic, `w-${i}`)));
+    await waitUntil(() => seen.size === 200 && b.inFlight() === 0, 'every message handled, none held', 15_000);
+    expect(failed).toBe(true);
+  });
+
   it('publishes a retained online status, and the broker publishes the offline last will when the process dies', async () => {
     const fixture = runFixture('idle');
     await fixture.ready();

@@ -382,7 +382,8 @@ function createWindow(client: MqttClient, log: Logger, isClosing: () => boolean)
 
   function run(): void {
     scheduled = false;
-    if (!handler || waiting.length === 0) return;
+    // Once stopping, what waits is left to the broker: no batch starts after pause() returned.
+    if (!handler || waiting.length === 0 || isClosing()) return;
     const taken = waiting;
     waiting = [];
     running = true;
@@ -416,7 +417,10 @@ function createWindow(client: MqttClient, log: Logger, isClosing: () => boolean)
       }
     },
     take(packet: IPublishPacket, done: Readable): void {
-      if (isClosing()) return; // Left unacknowledged: the broker delivers it to our next session.
+      // Stopping, or a packet of a connection already lost: left unacknowledged (the broker
+      // delivers it to our next session) and uncounted, and MQTT.js reads on, so the PUBACKs of
+      // our own publishes still come in.
+      if (isClosing() || !client.connected) return done(ACKNOWLEDGED_LATER);
       // Before `consume`, a persistent session's queued messages are held for it, never acknowledged unread.
       waiting.push({ topic: packet.topic, payload: packet.payload as Buffer, packet, stream: client.stream });
       held++;

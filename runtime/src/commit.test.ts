@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tempDir } from '@spectrum-grocers/testkit';
 import { createCommitter, walDurability, type Durability } from './commit.js';
@@ -11,7 +12,7 @@ function manualDurability() {
     durable: () => new Promise<void>((resolve) => pending.push(resolve)),
     onSync: () => undefined,
     failed: new Promise<never>(() => {}),
-    close() {},
+    close: () => Promise.resolve(),
   };
   return { durability, syncs: () => pending.length, finish: () => pending.splice(0).forEach((r) => r()) };
 }
@@ -91,7 +92,52 @@ describe('syncing the write-ahead log off the event loop', () => {
       expect(started).toBe(3);
       expect(readFileSync(`${db.name}-wal`).length).toBeGreaterThan(0);
     } finally {
-      wal.close();
+      await wal.close();
+      db.close();
+      data.remove();
+    }
+  });
+});
+
+/** The descriptor walDurability opened on the log: the read-only one (SQLite's own is read-write). */
+function openedWal(db: Db): number {
+  const fds = readdirSync('/proc/self/fd').map(Number);
+  const ours = fds.find((fd) => {
+    try {
+      if (readlinkSync(`/proc/self/fd/${fd}`) !== `${db.name}-wal`) return false;
+      const flags = /flags:\s+(\d+)/.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))?.[1];
+      return flags !== undefined && (parseInt(flags, 8) & 3) === 0;
+    } catch {
+      return false;
+    }
+  });
+  if (ours === undefined) throw new Error('no read-only descriptor on the log');
+  return ours;
+}
+
+describe('a failed sync', () => {
+  it('fails every later wait too: a second fdatasync would report success over the lost pages', async () => {
+    const data = tempDir();
+    const db = openDatabase({ dataDir: data.path, service: 'wal-fail', dbSynchronous: 'full' }, 'CREATE TABLE t (v)');
+    const wal = walDurability(db);
+    try {
+      db.prepare('INSERT INTO t VALUES (1)').run();
+      await wal.durable();
+      // The log's descriptor is closed under it: the next fdatasync fails (EBADF) as a disk error would.
+      const fd = openedWal(db);
+      closeSync(fd);
+      await expect(wal.durable()).rejects.toMatchObject({ code: 'STORAGE_FAILED' });
+      await expect(wal.failed).rejects.toMatchObject({ code: 'STORAGE_FAILED' });
+      // The number now names a healthy file, as a disk reports a lost write once: syncing it
+      // again would succeed, and must not count.
+      const other = openSync(join(data.path, 'other'), 'w');
+      try {
+        expect(other).toBe(fd);
+        await expect(wal.durable()).rejects.toMatchObject({ code: 'STORAGE_FAILED' });
+      } finally {
+        closeSync(other);
+      }
+    } finally {
       db.close();
       data.remove();
     }

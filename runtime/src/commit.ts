@@ -23,7 +23,8 @@ export interface Durability {
   onSync(mark: () => () => void): void;
   /** Rejects (STORAGE_FAILED) when a sync fails: what the page cache holds can no longer be trusted. */
   readonly failed: Promise<never>;
-  close(): void;
+  /** Waits for a sync under way, then lets go of the log; `durable()` refuses after it. */
+  close(): Promise<void>;
 }
 
 /** Nothing to wait for: DB_SYNCHRONOUS=normal (a process crash loses nothing, a power cut may), or SQLite's own FULL. */
@@ -37,7 +38,7 @@ export function immediateDurability(): Durability {
       }),
     onSync: (mark) => void marks.push(mark),
     failed: new Promise<never>(() => {}),
-    close() {},
+    close: () => Promise.resolve(),
   };
 }
 
@@ -46,17 +47,30 @@ export function immediateDurability(): Durability {
  * sync runs share the next one (theirs may have committed after the running one started).
  */
 export function walDurability(db: Db): Durability {
+  // Without a write-ahead log there is none to sync: SQLite's own FULL it is, then.
+  if (db.pragma('journal_mode', { simple: true }) !== 'wal') {
+    db.pragma('synchronous = FULL');
+    return immediateDurability();
+  }
   db.pragma('synchronous = NORMAL');
   const wal = `${db.name}-wal`;
   let fd: number | undefined;
   let running: Promise<void> | undefined;
   let queued: Promise<void> | undefined;
+  /**
+   * Set by the first failed sync, for good: Linux reports a lost write once per file, so a later
+   * fdatasync would succeed over pages that never reached the disk.
+   */
+  let broken: AppError | undefined;
+  let closed = false;
   const marks: Array<() => () => void> = [];
   let fail: (err: AppError) => void = () => {};
   const failed = new Promise<never>((_, reject) => (fail = reject));
   failed.catch(() => undefined); // observed by whoever runs the service
 
   function launch(): Promise<void> {
+    if (broken) return Promise.reject(broken);
+    if (closed) return Promise.reject(new AppError('STORAGE_FAILED', `${wal} is closed`));
     const done = marks.map((mark) => mark());
     const sync = new Promise<void>((resolve, reject) => {
       if (fd === undefined) {
@@ -74,9 +88,9 @@ export function walDurability(db: Db): Durability {
         for (const d of done) d();
       },
       (err: unknown) => {
-        const e = new AppError('STORAGE_FAILED', `could not sync ${wal} to disk`, { cause: err });
-        fail(e);
-        throw e;
+        broken ??= new AppError('STORAGE_FAILED', `could not sync ${wal} to disk`, { cause: err });
+        fail(broken);
+        throw broken;
       },
     );
     running = sync;
@@ -89,6 +103,7 @@ export function walDurability(db: Db): Durability {
 
   return {
     durable() {
+      if (broken) return Promise.reject(broken);
       if (!running) return launch();
       // The sync under way may have started before the caller's commit: wait for the next.
       queued ??= running
@@ -101,7 +116,11 @@ export function walDurability(db: Db): Durability {
     },
     onSync: (mark) => void marks.push(mark),
     failed,
-    close() {
+    async close() {
+      closed = true;
+      // A sync on the thread pool still holds the descriptor: let it finish first.
+      await queued?.catch(() => undefined);
+      await running?.catch(() => undefined);
       if (fd !== undefined) closeSync(fd);
       fd = undefined;
     },

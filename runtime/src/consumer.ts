@@ -238,7 +238,8 @@ export function createConsumer({
         if (bus.isClosing() || (!bus.isConnected() && attempt > 0)) throw e;
         const delay = backoffDelay(attempt, 50, 5000);
         log.error({ err: e, messages: batch.length, attempt, delayMs: delay }, 'handling failed; retrying');
-        await sleep(delay);
+        // A stop does not wait out the backoff: the batch stays unacknowledged for our next session.
+        for (const until = Date.now() + delay; Date.now() < until && !bus.isClosing();) await sleep(50);
       }
     }
   };

@@ -146,7 +146,7 @@ export async function startService<S extends ProcessName, O extends z.ZodObject>
     await http?.close();
     outbox.stop();
     await bus.close(config.shutdownTimeoutMs);
-    durability.close();
+    await durability.close();
     db.close();
     throw err;
   };
@@ -210,7 +210,7 @@ export async function startService<S extends ProcessName, O extends z.ZodObject>
       }
       outbox.stop();
       await bus.close(Math.max(1, deadline - Date.now()));
-      durability.close();
+      await durability.close();
       db.close();
     },
   };

@@ -46,4 +46,4 @@ EXPOSE ${HTTP_PORT}
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
     CMD ["node", "node_modules/@spectrum-grocers/runtime/dist/healthcheck.js"]
 # SIGTERM from `docker stop` reaches Node directly (exec form), which shuts down gracefully.
-CMD ["node", "--max-semi-space-size=4", "dist/main.js"]
+CMD ["node", "--max-semi-space-size=4", "--optimize-for-size", "dist/main.js"]

@@ -123,6 +123,8 @@ export function clientOptions(config: BaseConfig, opts: BusOptions = {}): IClien
     // We reconnect ourselves, with exponential backoff (MQTT.js only knows a fixed period).
     reconnectPeriod: 0,
     manualConnect: true,
+    // MQTT.js would build a table of 65,536 packet-id buffers (~8 MB of heap) on its first write.
+    writeCache: false,
     // MQTT.js resubscribes only after reconnects of its own (reconnectPeriod > 0); ours do it
     // themselves, on every CONNACK without our session (connectBus).
     resubscribe: false,

@@ -16,7 +16,7 @@ const write = (text: string) => {
 };
 
 /** Names that a reader cutting the file at commas and brackets could trip on. */
-const name = fc.stringMatching(/^[a-z [\]{},"\\:é€😀\u2028]{1,12}$/);
+const name = fc.stringMatching(/^[a-z [\]{},"\\:é€😀\u2028]{1,12}$/u);
 const products = fc
   .uniqueArray(fc.integer({ min: 1, max: 1_000_000 }), { minLength: 1, maxLength: 2600 })
   .chain((ids) =>

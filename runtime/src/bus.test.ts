@@ -298,3 +298,48 @@ describe('acknowledgements of a batch, as the broker sees them', () => {
     }
   });
 });
+
+describe('two batches in progress', () => {
+  it('acknowledges a batch that finished first only after the one before it', async () => {
+    const broker = await startAedes();
+    const store = `overlap-${process.pid}`;
+    const topic = `spectrum-grocers/${store}/acks`;
+    const config = loadConfig('fixture-consumer', {
+      env: { MQTT_URL: broker.url, MQTT_CLIENT_ID: `${store}-consumer`, STORE: store },
+      dotenv: false,
+    });
+    const b = connectBus(config, quietLogger());
+    const publisher = await collect(broker.url, 'unused/#');
+    try {
+      const acked: string[] = [];
+      broker.broker.on('ack', (packet, client) => {
+        if (client?.id === config.mqtt.clientId && packet && 'payload' in packet) acked.push(packet.payload.toString());
+      });
+      const batches: string[][] = [];
+      let releaseFirst: () => void = () => {};
+      const first = new Promise<void>((resolve) => (releaseFirst = resolve));
+      await b.consume(
+        [topic],
+        async (batch) => {
+          batches.push(batch.map((d) => d.payload.toString()));
+          if (batches.length === 1) await first; // the first batch waits; the second finishes at once
+        },
+        { maxInFlight: 16, batchesInProgress: 2 },
+      );
+      await publisher.publish(topic, 'o-0');
+      await waitUntil(() => batches.length === 1, 'the first batch');
+      for (let i = 1; i < 5; i++) await publisher.publish(topic, `o-${i}`);
+      await waitUntil(() => batches.length === 2, 'the second batch, while the first is in progress');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(acked).toEqual([]); // the second is done, but the first is not
+      releaseFirst();
+      await waitUntil(() => acked.length === 5, 'every acknowledgement');
+      expect(acked).toEqual(['o-0', 'o-1', 'o-2', 'o-3', 'o-4']);
+      expect(batches.flat()).toEqual(acked);
+    } finally {
+      await publisher.close();
+      await b.close();
+      await broker.close();
+    }
+  });
+});

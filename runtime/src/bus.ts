@@ -36,6 +36,12 @@ export interface ConsumeOptions {
    * until a batch is acknowledged. Default 1: one at a time.
    */
   maxInFlight?: number;
+  /**
+   * Batches handed over before the previous ones have finished (default 1). With 2, the next
+   * batch is applied while the previous one waits for its disk sync; the handler must apply
+   * batches in the order it is given them. Acknowledgements stay in arrival order.
+   */
+  batchesInProgress?: number;
 }
 
 /**
@@ -269,7 +275,7 @@ export function connectBus(config: BaseConfig, log: Logger, opts: BusOptions = {
     },
     inFlight: () => window.held(),
     async consume(topics, handler, opts = {}) {
-      window.open(handler, opts.maxInFlight ?? 1);
+      window.open(handler, opts.maxInFlight ?? 1, opts.batchesInProgress ?? 1);
       for (;;) {
         await Promise.race([connected(), failed, stopping]);
         if (closing) throw new AppError('BROKER_UNAVAILABLE', 'stopped before the subscriptions were made');
@@ -355,9 +361,10 @@ function createWindow(client: MqttClient, log: Logger, isClosing: () => boolean)
   let held = 0;
   /** MQTT.js's callback, kept while `max` are held: calling it reads on. */
   let resume: (() => void) | undefined;
-  let batch: Promise<void> = Promise.resolve();
   let scheduled = false;
-  let running = false;
+  /** Batches handed to the handler, oldest first; each is acknowledged only after those before it. */
+  const inProgress: Array<{ taken: Held[]; outcome?: 'ok' | 'failed'; settled: Promise<void> }> = [];
+  let overlap = 1;
 
   function acknowledge(done: readonly Held[]): void {
     for (const d of done) {
@@ -375,8 +382,16 @@ function createWindow(client: MqttClient, log: Logger, isClosing: () => boolean)
     }
   }
 
+  /** Acknowledge the finished batches at the head, in order [MQTT-4.6.0-2]. */
+  function acknowledgeInOrder(): void {
+    while (inProgress[0]?.outcome !== undefined) {
+      const head = inProgress.shift()!;
+      if (head.outcome === 'ok') acknowledge(head.taken);
+    }
+  }
+
   function schedule(): void {
-    if (scheduled || running || waiting.length === 0) return;
+    if (scheduled || inProgress.length >= overlap || waiting.length === 0) return;
     scheduled = true;
     // After the packets already read are taken (MQTT.js hands them over on process.nextTick).
     setImmediate(run);
@@ -385,14 +400,18 @@ function createWindow(client: MqttClient, log: Logger, isClosing: () => boolean)
   function run(): void {
     scheduled = false;
     // Once stopping, what waits is left to the broker: no batch starts after pause() returned.
-    if (!handler || waiting.length === 0 || isClosing()) return;
+    if (!handler || waiting.length === 0 || isClosing() || inProgress.length >= overlap) return;
     const taken = waiting;
     waiting = [];
-    running = true;
-    batch = handler(taken)
+    const entry: (typeof inProgress)[number] = { taken, settled: Promise.resolve() };
+    inProgress.push(entry);
+    entry.settled = handler(taken)
       .then(
-        () => acknowledge(taken),
+        () => {
+          entry.outcome = 'ok';
+        },
         (err: unknown) => {
+          entry.outcome = 'failed';
           // A handler only fails when it cannot finish (e.g. we are stopping). Without acks the
           // broker delivers the batch again after a reconnect; dropping the socket makes that now.
           if (isClosing() || taken[0]?.stream !== client.stream) return;
@@ -401,15 +420,16 @@ function createWindow(client: MqttClient, log: Logger, isClosing: () => boolean)
         },
       )
       .finally(() => {
-        running = false;
+        acknowledgeInOrder();
         if (!isClosing()) schedule();
       });
   }
 
   return {
-    open(h: BatchHandler, maxInFlight: number) {
+    open(h: BatchHandler, maxInFlight: number, batchesInProgress: number) {
       handler = h;
       max = Math.max(1, maxInFlight);
+      overlap = Math.max(1, batchesInProgress);
       // What our session delivered before we were ready has waited for this.
       schedule();
       if (resume && held < max) {
@@ -439,7 +459,7 @@ function createWindow(client: MqttClient, log: Logger, isClosing: () => boolean)
       r?.();
     },
     held: () => held,
-    /** Resolves once the batch in hand (if any) is handled and acknowledged. */
-    settled: () => batch,
+    /** Resolves once the batches in hand (if any) are handled and acknowledged. */
+    settled: () => Promise.all(inProgress.map((e) => e.settled)).then(() => undefined),
   };
 }

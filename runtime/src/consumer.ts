@@ -219,21 +219,13 @@ export function createConsumer({
     metrics.batchMessages.observe(batch.length);
   }
 
-  const onBatch: BatchHandler = async (batch) => {
-    stats.received += batch.length;
-    const arrived = performance.now();
+  /** Commit a batch, retrying what may pass (a busy database) until we stop or lose the broker. */
+  async function commitWithRetries(batch: readonly Delivery[]): Promise<Outcome[]> {
     for (let attempt = 0; ; attempt++) {
       try {
-        const outcomes = commitBatch(batch);
-        await durability.durable();
-        failpoint?.(batch.length);
-        count(batch, outcomes, arrived);
-        outbox.kick();
-        return;
+        return commitBatch(batch);
       } catch (err) {
         const e = toAppError(err);
-        // A failed sync stops the service (Durability.failed): nothing after it can be trusted.
-        if (e.code === 'STORAGE_FAILED') throw e;
         // Stopping, or cut off from the broker: leave it unacknowledged for a redelivery.
         if (bus.isClosing() || (!bus.isConnected() && attempt > 0)) throw e;
         const delay = backoffDelay(attempt, 50, 5000);
@@ -242,13 +234,38 @@ export function createConsumer({
         for (const until = Date.now() + delay; Date.now() < until && !bus.isClosing();) await sleep(50);
       }
     }
+  }
+
+  /**
+   * The previous batch's commit. The bus hands over the next batch while the previous one waits
+   * for its sync; it is applied only once the previous one is, so batches take effect in the
+   * order they came, and a batch after one that failed fails too (both come again).
+   */
+  let lastCommit: Promise<unknown> = Promise.resolve();
+
+  const onBatch: BatchHandler = async (batch) => {
+    stats.received += batch.length;
+    const arrived = performance.now();
+    const committed = lastCommit.then(() => commitWithRetries(batch));
+    lastCommit = committed;
+    // A failed chain ends with its last batch: what comes after (a new connection) starts afresh.
+    committed.catch(() => {
+      if (lastCommit === committed) lastCommit = Promise.resolve();
+    });
+    const outcomes = await committed;
+    // One sync for this batch and whatever committed while the previous one was syncing. A failed
+    // sync stops the service (Durability.failed): nothing after it can be trusted.
+    await durability.durable();
+    failpoint?.(batch.length);
+    count(batch, outcomes, arrived);
+    outbox.kick();
   };
 
   return {
     stats,
     async start() {
       outbox.kick();
-      await bus.consume([...byTopic.keys()], onBatch, { maxInFlight: bus.config.maxInFlight });
+      await bus.consume([...byTopic.keys()], onBatch, { maxInFlight: bus.config.maxInFlight, batchesInProgress: 2 });
     },
   };
 }

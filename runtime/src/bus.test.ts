@@ -300,6 +300,48 @@ describe('acknowledgements of a batch, as the broker sees them', () => {
 });
 
 describe('two batches in progress', () => {
+  it('leaves a batch behind a failed one unacknowledged, so nothing is acknowledged before an earlier message', async () => {
+    const broker = await startAedes();
+    const store = `failed-head-${process.pid}`;
+    const topic = `spectrum-grocers/${store}/acks`;
+    const config = loadConfig('fixture-consumer', {
+      env: { MQTT_URL: broker.url, MQTT_CLIENT_ID: `${store}-consumer`, STORE: store },
+      dotenv: false,
+    });
+    const b = connectBus(config, quietLogger(), { announce: false });
+    const publisher = await collect(broker.url, 'unused/#');
+    try {
+      const acked: string[] = [];
+      broker.broker.on('ack', (packet, client) => {
+        if (client?.id === config.mqtt.clientId && packet && 'payload' in packet) acked.push(packet.payload.toString());
+      });
+      let batches = 0;
+      let failFirst: (err: Error) => void = () => {};
+      const first = new Promise<void>((_, reject) => (failFirst = reject));
+      await b.consume(
+        [topic],
+        async () => {
+          if (++batches === 1) await first; // the head batch fails, once the second has finished
+        },
+        { maxInFlight: 16, batchesInProgress: 2 },
+      );
+      await publisher.publish(topic, 'f-0');
+      await waitUntil(() => batches === 1, 'the first batch');
+      for (let i = 1; i < 4; i++) await publisher.publish(topic, `f-${i}`);
+      await waitUntil(() => batches === 2, 'the second batch');
+      // Stopping: the failed head does not drop the connection, which stays up for the others' acks.
+      const paused = b.pause();
+      failFirst(new Error('stopping'));
+      await paused;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(acked).toEqual([]);
+    } finally {
+      await publisher.close();
+      await b.close();
+      await broker.close();
+    }
+  });
+
   it('acknowledges a batch that finished first only after the one before it', async () => {
     const broker = await startAedes();
     const store = `overlap-${process.pid}`;

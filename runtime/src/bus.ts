@@ -71,15 +71,16 @@ export interface Bus {
   onConnection(listener: (up: boolean, sessionPresent: boolean) => void): () => void;
   /**
    * Subscribe at QoS 1 and hand the messages to `handler` in batches, in the order they came:
-   * whatever arrived while the previous batch was handled, up to `maxInFlight`. Each is
-   * acknowledged after its batch's handler finished, in arrival order [MQTT-4.6.0-2]. A handler
+   * whatever arrived while the batches in progress (`batchesInProgress`) were handled, up to
+   * `maxInFlight` held. Each is acknowledged after its batch's handler finished and every batch
+   * before it was acknowledged, in arrival order [MQTT-4.6.0-2]. A handler
    * must not await a PUBACK of its own once `maxInFlight` messages are held: MQTT.js reads no
    * packet (that PUBACK among them) until a batch is acknowledged.
    */
   consume(topics: readonly string[], handler: BatchHandler, opts?: ConsumeOptions): Promise<void>;
   /** Messages received and not yet acknowledged on this connection. */
   inFlight(): number;
-  /** Stop taking new messages (they stay unacknowledged, for our next session) and wait for the batch in hand. */
+  /** Stop taking new messages (they stay unacknowledged, for our next session) and wait for the batches in hand. */
   pause(): Promise<void>;
   /** `pause`, then publish `offline` and disconnect, within `budgetMs` (default SHUTDOWN_TIMEOUT_MS). */
   close(budgetMs?: number): Promise<void>;
@@ -382,11 +383,20 @@ function createWindow(client: MqttClient, log: Logger, isClosing: () => boolean)
     }
   }
 
-  /** Acknowledge the finished batches at the head, in order [MQTT-4.6.0-2]. */
+  /** The connection of a batch that failed: nothing after it on that connection is acknowledged. */
+  let failedOn: unknown;
+
+  /**
+   * Acknowledge the finished batches at the head, in order [MQTT-4.6.0-2]. After a failed batch,
+   * the ones behind it on its connection are left unacknowledged too (redelivered with it), or
+   * a later message would be acknowledged before an earlier one.
+   */
   function acknowledgeInOrder(): void {
     while (inProgress[0]?.outcome !== undefined) {
       const head = inProgress.shift()!;
-      if (head.outcome === 'ok') acknowledge(head.taken);
+      const stream = head.taken[0]?.stream;
+      if (head.outcome === 'failed') failedOn = stream;
+      else if (stream !== failedOn) acknowledge(head.taken);
     }
   }
 
@@ -400,12 +410,15 @@ function createWindow(client: MqttClient, log: Logger, isClosing: () => boolean)
   function run(): void {
     scheduled = false;
     // Once stopping, what waits is left to the broker: no batch starts after pause() returned.
-    if (!handler || waiting.length === 0 || isClosing() || inProgress.length >= overlap) return;
+    const handle = handler;
+    if (!handle || waiting.length === 0 || isClosing() || inProgress.length >= overlap) return;
     const taken = waiting;
     waiting = [];
     const entry: (typeof inProgress)[number] = { taken, settled: Promise.resolve() };
     inProgress.push(entry);
-    entry.settled = handler(taken)
+    // A handler that throws instead of rejecting fails its batch the same way.
+    entry.settled = Promise.resolve()
+      .then(() => handle(taken))
       .then(
         () => {
           entry.outcome = 'ok';

@@ -88,7 +88,8 @@ function rawPayload(bytes: Buffer): Pick<DeadLetter, 'payload' | 'encoding' | 'p
 /**
  * `FAILPOINT=kill-after-commit:N`, for the fault suite: die by SIGKILL once the N-th batch is
  * committed and on disk, before any of it is acknowledged (its outbox events may be on their
- * way already). Anything else set there is a mistake worth a loud start.
+ * way already, and the next batch may be committed behind it). Anything else set there is a
+ * mistake worth a loud start.
  */
 function killAfterCommit(spec: string | undefined, log: Logger): ((messages: number) => void) | undefined {
   if (spec === undefined || spec === '') return undefined;
@@ -239,7 +240,7 @@ export function createConsumer({
   /**
    * The previous batch's commit. The bus hands over the next batch while the previous one waits
    * for its sync; it is applied only once the previous one is, so batches take effect in the
-   * order they came, and a batch after one that failed fails too (both come again).
+   * order they came, and a batch after one whose commit failed fails too (both come again).
    */
   let lastCommit: Promise<unknown> = Promise.resolve();
 
@@ -256,7 +257,12 @@ export function createConsumer({
     // One sync for this batch and whatever committed while the previous one was syncing. A failed
     // sync stops the service (Durability.failed): nothing after it can be trusted.
     await durability.durable();
-    failpoint?.(batch.length);
+    if (failpoint) {
+      // The batch before this one, synced by the same sync, is acknowledged first: the kill
+      // leaves this batch (and the one applied behind it) committed and unacknowledged.
+      await new Promise((resolve) => setImmediate(resolve));
+      failpoint(batch.length);
+    }
     count(batch, outcomes, arrived);
     outbox.kick();
   };

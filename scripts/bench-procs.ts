@@ -2,9 +2,9 @@
  * What `pnpm bench` reads of the processes it runs: memory and CPU from /proc, readiness from
  * /healthz, and the bare relay spawned as a process of its own, as a service runs.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { repoPath, waitUntil, type ServiceProcess } from '@spectrum-grocers/testkit';
+import { repoPath, spawnNode, type ServiceProcess } from '@spectrum-grocers/testkit';
 
 /** Resident memory of a process now, in MB (VmRSS of /proc/<pid>/status). */
 export function rssMb(pid: number): number {
@@ -88,30 +88,5 @@ export function spawnRelay(env: Record<string, string>): ServiceProcess {
 
 /** A script of scripts/ as a process of its own, from source (tsx). */
 export function spawnScript(name: string, path: string, env: Record<string, string>): ServiceProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=@spectrum-grocers/source', repoPath(path)], {
-    env: { PATH: process.env.PATH ?? '', ...env },
-    cwd: repoPath('.'),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  return {
-    name,
-    child,
-    exited,
-    output: () => out,
-    waitForLog: (text, timeoutMs = 15_000) =>
-      waitUntil(() => out.includes(text) || undefined, `${name}: ${text}`, timeoutMs).then(() => undefined),
-    httpPort: () => Promise.reject(new Error(`${name} has no HTTP`)),
-    async stop(signal = 'SIGTERM', timeoutMs = 10_000) {
-      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
-      child.kill(signal);
-      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-      const code = await exited;
-      clearTimeout(timer);
-      return code;
-    },
-  };
+  return spawnNode(name, ['--import', 'tsx', '--conditions=@spectrum-grocers/source', repoPath(path)], env);
 }

@@ -256,26 +256,55 @@ describe.each(TEST_BROKERS)('MQTT runtime on $name', ({ skip, start }) => {
   });
 });
 
-describe('acknowledgements of a batch, as the broker sees them', () => {
-  it('come after the batch is handled, one per message, in the order the messages came', async () => {
-    const broker = await startAedes();
-    const store = `acks-${process.pid}`;
-    const topic = `spectrum-grocers/${store}/acks`;
-    const config = loadConfig('fixture-consumer', {
-      env: { MQTT_URL: broker.url, MQTT_CLIENT_ID: `${store}-consumer`, STORE: store },
-      dotenv: false,
+/** What a test gets of `onAedes`: a consumer's bus, its topic, a publisher, and what the broker saw it acknowledge. */
+interface AckedBus {
+  bus: Bus;
+  topic: string;
+  publisher: Collector;
+  /** Payloads the consumer acknowledged, in the order the broker got the PUBACKs. */
+  acked: string[];
+  /** Also call `listener` with each acknowledged payload as its PUBACK arrives. */
+  onAck: (listener: (payload: string) => void) => void;
+}
+
+/** A consumer's bus on an in-process aedes, whose `ack` events tell what the consumer acknowledged; all closed after `test`. */
+async function onAedes(name: string, test: (t: AckedBus) => Promise<void>): Promise<void> {
+  const broker = await startAedes();
+  const store = `${name}-${process.pid}`;
+  const config = loadConfig('fixture-consumer', {
+    env: { MQTT_URL: broker.url, MQTT_CLIENT_ID: `${store}-consumer`, STORE: store },
+    dotenv: false,
+  });
+  const bus = connectBus(config, quietLogger(), { announce: false });
+  const publisher = await collect(broker.url, 'unused/#');
+  const acked: string[] = [];
+  const listeners: Array<(payload: string) => void> = [(payload) => acked.push(payload)];
+  broker.broker.on('ack', (packet, client) => {
+    if (client?.id !== config.mqtt.clientId || !packet || !('payload' in packet)) return;
+    for (const listener of listeners) listener(packet.payload.toString());
+  });
+  try {
+    await test({
+      bus,
+      topic: `spectrum-grocers/${store}/acks`,
+      publisher,
+      acked,
+      onAck: (l) => void listeners.push(l),
     });
-    const b = connectBus(config, quietLogger());
-    const publisher = await collect(broker.url, 'unused/#');
-    try {
+  } finally {
+    await publisher.close();
+    await bus.close();
+    await broker.close();
+  }
+}
+
+describe('acknowledgements of a batch, as the broker sees them', () => {
+  it('come after the batch is handled, one per message, in the order the messages came', () =>
+    onAedes('acks', async ({ bus: b, topic, publisher, acked, onAck }) => {
       const delivered: string[] = [];
-      const acked: Array<{ payload: string; handled: boolean }> = [];
-      broker.broker.on('ack', (packet, client) => {
-        if (client?.id !== config.mqtt.clientId || !packet || !('payload' in packet)) return;
-        const payload = packet.payload.toString();
-        acked.push({ payload, handled: handled.has(payload) });
-      });
       const handled = new Set<string>();
+      const handledWhenAcked: boolean[] = [];
+      onAck((payload) => handledWhenAcked.push(handled.has(payload)));
       await b.consume(
         [topic],
         async (batch) => {
@@ -288,33 +317,15 @@ describe('acknowledgements of a batch, as the broker sees them', () => {
       const sent = Array.from({ length: 100 }, (_, i) => `a-${i}`);
       await Promise.all(sent.map((m) => publisher.publish(topic, m)));
       await waitUntil(() => acked.length === sent.length, 'every acknowledgement', 10_000);
-      expect(acked.map((a) => a.payload)).toEqual(delivered);
-      expect(acked.every((a) => a.handled)).toBe(true);
+      expect(acked).toEqual(delivered);
+      expect(handledWhenAcked.every(Boolean)).toBe(true);
       expect(new Set(delivered).size).toBe(sent.length);
-    } finally {
-      await publisher.close();
-      await b.close();
-      await broker.close();
-    }
-  });
+    }));
 });
 
 describe('two batches in progress', () => {
-  it('leaves a batch behind a failed one unacknowledged, so nothing is acknowledged before an earlier message', async () => {
-    const broker = await startAedes();
-    const store = `failed-head-${process.pid}`;
-    const topic = `spectrum-grocers/${store}/acks`;
-    const config = loadConfig('fixture-consumer', {
-      env: { MQTT_URL: broker.url, MQTT_CLIENT_ID: `${store}-consumer`, STORE: store },
-      dotenv: false,
-    });
-    const b = connectBus(config, quietLogger(), { announce: false });
-    const publisher = await collect(broker.url, 'unused/#');
-    try {
-      const acked: string[] = [];
-      broker.broker.on('ack', (packet, client) => {
-        if (client?.id === config.mqtt.clientId && packet && 'payload' in packet) acked.push(packet.payload.toString());
-      });
+  it('leaves a batch behind a failed one unacknowledged, so nothing is acknowledged before an earlier message', () =>
+    onAedes('failed-head', async ({ bus: b, topic, publisher, acked }) => {
       let batches = 0;
       let failFirst: (err: Error) => void = () => {};
       const first = new Promise<void>((_, reject) => (failFirst = reject));
@@ -335,28 +346,10 @@ describe('two batches in progress', () => {
       await paused;
       await new Promise((resolve) => setTimeout(resolve, 100));
       expect(acked).toEqual([]);
-    } finally {
-      await publisher.close();
-      await b.close();
-      await broker.close();
-    }
-  });
+    }));
 
-  it('acknowledges a batch that finished first only after the one before it', async () => {
-    const broker = await startAedes();
-    const store = `overlap-${process.pid}`;
-    const topic = `spectrum-grocers/${store}/acks`;
-    const config = loadConfig('fixture-consumer', {
-      env: { MQTT_URL: broker.url, MQTT_CLIENT_ID: `${store}-consumer`, STORE: store },
-      dotenv: false,
-    });
-    const b = connectBus(config, quietLogger());
-    const publisher = await collect(broker.url, 'unused/#');
-    try {
-      const acked: string[] = [];
-      broker.broker.on('ack', (packet, client) => {
-        if (client?.id === config.mqtt.clientId && packet && 'payload' in packet) acked.push(packet.payload.toString());
-      });
+  it('acknowledges a batch that finished first only after the one before it', () =>
+    onAedes('overlap', async ({ bus: b, topic, publisher, acked }) => {
       const batches: string[][] = [];
       let releaseFirst: () => void = () => {};
       const first = new Promise<void>((resolve) => (releaseFirst = resolve));
@@ -378,10 +371,5 @@ describe('two batches in progress', () => {
       await waitUntil(() => acked.length === 5, 'every acknowledgement');
       expect(acked).toEqual(['o-0', 'o-1', 'o-2', 'o-3', 'o-4']);
       expect(batches.flat()).toEqual(acked);
-    } finally {
-      await publisher.close();
-      await b.close();
-      await broker.close();
-    }
-  });
+    }));
 });

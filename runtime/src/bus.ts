@@ -376,11 +376,14 @@ function createWindow(client: MqttClient, log: Logger, isClosing: () => boolean)
         (client as unknown as MqttInternals)._sendPacket({ cmd: 'puback', messageId: d.packet.messageId });
       }
     }
-    if (resume && held < max) {
-      const r = resume;
-      resume = undefined;
-      r();
-    }
+    if (held < max) readOn();
+  }
+
+  /** Let MQTT.js read the next packet, if it was held back at `max`. */
+  function readOn(): void {
+    const r = resume;
+    resume = undefined;
+    r?.();
   }
 
   /** The connection of a batch that failed: nothing after it on that connection is acknowledged. */
@@ -445,11 +448,7 @@ function createWindow(client: MqttClient, log: Logger, isClosing: () => boolean)
       overlap = Math.max(1, batchesInProgress);
       // What our session delivered before we were ready has waited for this.
       schedule();
-      if (resume && held < max) {
-        const r = resume;
-        resume = undefined;
-        r();
-      }
+      if (held < max) readOn();
     },
     take(packet: IPublishPacket, done: Readable): void {
       // Stopping, or a packet of a connection already lost: left unacknowledged (the broker
@@ -467,9 +466,7 @@ function createWindow(client: MqttClient, log: Logger, isClosing: () => boolean)
     dropped(): void {
       waiting = [];
       held = 0;
-      const r = resume;
-      resume = undefined;
-      r?.();
+      readOn();
     },
     held: () => held,
     /** Resolves once the batches in hand (if any) are handled and acknowledged. */

@@ -10,7 +10,7 @@ export {
 } from './mosquitto.js';
 export { repoPath } from './paths.js';
 export { freePort, freePorts, waitUntil } from './ports.js';
-export { spawnService, TEST_SERVICE_ENV, type ServiceProcess } from './services.js';
+export { spawnNode, spawnService, TEST_SERVICE_ENV, type ServiceProcess } from './services.js';
 export { quietLogger, tempDatabase, tempDir } from './store.js';
 export { TEST_BROKERS, type TestBroker } from './brokers.js';
 export { launchStore, launchTestStore, type LaunchedStore, type LaunchOptions } from './launcher.js';

@@ -50,8 +50,16 @@ export function httpPortFromLog(out: string, prefix = ''): number | undefined {
 
 /** Run a service's built output (`services/<name>/dist/main.js`) with exactly `env`. */
 export function spawnService(name: string, env: Record<string, string>): ServiceProcess {
-  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, repoPath(`services/${name}/dist/main.js`)], {
-    env: { PATH: process.env.PATH ?? '', LOG_FORMAT: 'json', ...env },
+  return spawnNode(name, [...SERVICE_NODE_FLAGS, repoPath(`services/${name}/dist/main.js`)], {
+    LOG_FORMAT: 'json',
+    ...env,
+  });
+}
+
+/** Run node with `args` from the repository's root, with exactly `env` (and PATH); killed if the test process exits. */
+export function spawnNode(name: string, args: readonly string[], env: Record<string, string>): ServiceProcess {
+  const child = spawn(process.execPath, args, {
+    env: { PATH: process.env.PATH ?? '', ...env },
     cwd: repoPath('.'),
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -4,16 +4,20 @@ import {
   collect,
   quietLogger,
   startAedes,
+  tempDatabase,
   tempDir,
   waitUntil,
   type Collector,
   type EmbeddedTestBroker,
 } from '@spectrum-grocers/testkit';
+import { connectBus } from './bus.js';
+import { createCommitter, immediateDurability } from './commit.js';
 import { loadConfig } from './config.js';
 import { createScanRoute } from './gate.js';
 import type { Committer } from './commit.js';
-import type { Outbox } from './outbox.js';
+import { createOutbox, type Outbox } from './outbox.js';
 import { startService, type RunningService } from './service.js';
+import { OUTBOX_BY_EVENT_ID } from './store.js';
 
 describe('POST /scans at the exit gate', () => {
   let broker: EmbeddedTestBroker;
@@ -46,6 +50,7 @@ describe('POST /scans at the exit gate', () => {
     gate = await startService(
       {
         service: 'gateexit-guardian',
+        schema: OUTBOX_BY_EVENT_ID,
         publishes: ['customer-departure'],
         http: (ctx) => {
           outbox = ctx.outbox;
@@ -175,5 +180,27 @@ describe('POST /scans at the exit gate', () => {
     const got = await watcher.waitFor(topic, 2, 15_000);
     expect(got.map((m) => m.json().event_id)).toEqual(ids);
     await waitUntil(() => outbox.pendingCount() === 0, 'the outbox to be marked sent');
+  });
+});
+
+describe('POST /scans without the outbox keyed by event_id', () => {
+  it('does not build: a retried scan would be stored twice', () => {
+    const db = tempDatabase('gateexit-guardian', '');
+    const config = loadConfig('gateexit-guardian', {
+      env: { MQTT_URL: 'mqtt://127.0.0.1:1', STORE: 'gate-unkeyed' },
+      dotenv: false,
+    });
+    const bus = connectBus(config, quietLogger());
+    try {
+      const outbox = createOutbox(db.db, bus, quietLogger(), ['customer-departure']);
+      const store = { outbox, commits: createCommitter(db.db, immediateDurability()), topics: config.topics };
+      expect(() => createScanRoute(store, 'customer-departure', quietLogger())).toThrow(
+        'POST /scans needs OUTBOX_BY_EVENT_ID in the service schema',
+      );
+      outbox.stop();
+    } finally {
+      void bus.close(100);
+      db.close();
+    }
   });
 });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import {
+  AppError,
   eventTopic,
   newEventId,
   schemas,
@@ -19,6 +20,7 @@ import type { Outbox } from './outbox.js';
 import { counted, shortId } from './pretty.js';
 import { ErrorBody, route, type HttpRoute } from './routes.js';
 import type { ServiceSpec } from './service.js';
+import { OUTBOX_BY_EVENT_ID } from './store.js';
 import { sleep } from './timers.js';
 
 /** The events a gate emits for a scan. */
@@ -109,6 +111,9 @@ export function createScanRoute<E extends ScanEvent>(
   log: Logger,
   { clock = () => new Date(), refuse }: ScanRouteOptions<E> = {},
 ): HttpRoute {
+  if (!store.outbox.keyedByEventId) {
+    throw new AppError('CONTRACT_MISMATCH', 'POST /scans needs OUTBOX_BY_EVENT_ID in the service schema');
+  }
   const line = eventLines(log, 'scan');
   return route({
     method: 'POST',
@@ -210,6 +215,8 @@ export function gateService<S extends ServiceName, E extends ScanEvent & Publish
   return {
     service: spec.service,
     env: spec.env,
+    // A retried scan is stored once: the sensor's event_id is the key.
+    schema: OUTBOX_BY_EVENT_ID,
     publishes: [spec.event] as ServiceSpec<S, O>['publishes'],
     http: ({ outbox, commits, config, log }) => [
       createScanRoute({ outbox, commits, topics: config.topics }, spec.event, log, { refuse: spec.refuse }),

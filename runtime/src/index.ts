@@ -8,7 +8,7 @@ export { envPositiveInt, loadConfig } from './config.js';
 export { createLogger, type Logger } from './logger.js';
 export { counted, shortId } from './pretty.js';
 export { eventLines, type EventLine } from './event-lines.js';
-export { openDatabase, type Db } from './store.js';
+export { openDatabase, OUTBOX_BY_EVENT_ID, rebuildTable, uniqueOn, type Db } from './store.js';
 export { loadProductCatalog } from './products.js';
 export { ErrorBody, route, streamRoute, textRoute, type HttpRoute, type ReplyOf, type RouteSpec } from './routes.js';
 export { createSseHub, type SseHub } from './sse.js';

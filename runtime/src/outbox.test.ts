@@ -12,6 +12,7 @@ import {
 import { connectBus, type Bus } from './bus.js';
 import { loadConfig } from './config.js';
 import { createOutbox, type Outbox } from './outbox.js';
+import { OUTBOX_BY_EVENT_ID } from './store.js';
 
 const RESEND_WINDOW_MS = 1000;
 
@@ -116,6 +117,39 @@ describe('outbox events', () => {
     } finally {
       void bus.close(100);
       db.close();
+    }
+  });
+
+  it('stores one row per event_id only where the schema asks (OUTBOX_BY_EVENT_ID): a consumer writes no index for it', () => {
+    const config = loadConfig('fastlane-finale', {
+      env: { MQTT_URL: 'mqtt://127.0.0.1:1', STORE: 'outbox-keys' },
+      dotenv: false,
+    });
+    const bus = connectBus(config, quietLogger());
+    const consumer = tempDatabase('fastlane-finale', '');
+    const gate = tempDatabase('gateexit-guardian', OUTBOX_BY_EVENT_ID);
+    try {
+      const row = { topic: 'spectrum-grocers/outbox-keys/payment-due', eventId: 'p-1', payload: { n: 1 } };
+      const keyed = createOutbox(gate.db, bus, quietLogger());
+      expect(keyed.keyedByEventId).toBe(true);
+      expect(keyed.enqueue([row])).toBe(1);
+      expect(keyed.enqueue([{ ...row, payload: { n: 2 } }])).toBe(0);
+      expect(keyed.pendingCount()).toBe(1);
+      expect(keyed.get('p-1')?.payload).toBe('{"n":1}');
+      keyed.stop();
+
+      const plain = createOutbox(consumer.db, bus, quietLogger());
+      expect(plain.keyedByEventId).toBe(false);
+      const indexed = consumer.db
+        .prepare<[], { name: string }>("SELECT name FROM pragma_index_list('outbox')")
+        .all()
+        .map((i) => i.name);
+      expect(indexed).toEqual(['outbox_pending']);
+      plain.stop();
+    } finally {
+      void bus.close(100);
+      consumer.close();
+      gate.close();
     }
   });
 });

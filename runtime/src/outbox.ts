@@ -9,7 +9,7 @@ import {
 import type { Bus } from './bus.js';
 import { immediateDurability, type Durability } from './commit.js';
 import type { Logger } from './logger.js';
-import type { Db } from './store.js';
+import { uniqueOn, type Db } from './store.js';
 import { sleep } from './timers.js';
 
 /** An event to publish once the transaction that produced it has committed. */
@@ -22,13 +22,17 @@ export interface Outgoing {
 
 export interface Outbox {
   /**
-   * Record events to publish on their catalog topics (in the caller's transaction, if any); the
-   * same `event_id` twice is stored once. Returns how many were new. An event the service did
-   * not declare it publishes is a bug: it throws, and nothing is recorded.
+   * Record events to publish on their catalog topics (in the caller's transaction, if any).
+   * Returns how many were stored. With `keyedByEventId`, the same `event_id` twice is stored
+   * once; otherwise each event must be new (a consumer's are: each derives from an input claimed
+   * once, in the same transaction). An event the service did not declare it publishes is a bug:
+   * it throws, and nothing is recorded.
    */
   emit(events: readonly EventMessage[]): number;
   /** Record messages on topics of the runtime's own (dead letters); as `emit`. */
   enqueue(rows: readonly Outgoing[]): number;
+  /** Whether the service's schema has OUTBOX_BY_EVENT_ID: one row per `event_id`, found by it. */
+  readonly keyedByEventId: boolean;
   /** The event stored under `eventId`, pending or sent, as it is published (payload as JSON text). */
   get(eventId: string): { topic: string; payload: string } | undefined;
   /** The payload (JSON text) of the last `event` the broker acknowledged, e.g. before a restart. */
@@ -237,6 +241,7 @@ export function createOutbox(
   }
 
   return {
+    keyedByEventId: uniqueOn(db, 'outbox', 'event_id') !== undefined,
     emit: (events) =>
       enqueue(events.map((e) => ({ topic: topicOf(e.event), eventId: e.payload.event_id, payload: e.payload }))),
     enqueue,

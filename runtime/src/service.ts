@@ -56,6 +56,8 @@ export interface ServiceSpec<S extends ProcessName, O extends z.ZodObject = NoOp
   env?: O;
   /** Its own tables (CREATE … IF NOT EXISTS). */
   schema?: string;
+  /** Moves an earlier version's tables to today's shape, before `schema` runs. */
+  migrate?: (db: Db) => void;
   /** The events it publishes: exactly the catalog's. */
   publishes?: readonly Publishes<S>[];
   /** One handler per event it consumes: exactly the catalog's. */
@@ -129,7 +131,7 @@ export async function startService<S extends ProcessName, O extends z.ZodObject>
   stopping?: Promise<unknown>,
 ): Promise<RunningService> {
   const publishes: readonly EventName[] = spec.publishes ?? [];
-  const db = openDatabase(config, spec.schema);
+  const db = openDatabase(config, spec.schema, spec.migrate);
   const durability = config.dbSynchronous === 'full' ? walDurability(db) : immediateDurability();
   const bus = connectBus(config, log, { announce: spec.observes === undefined });
   const outbox = createOutbox(db, bus, log, publishes, durability);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { tempDir } from '@spectrum-grocers/testkit';
-import { openDatabase, type Db } from './store.js';
+import { openDatabase, uniqueOn, type Db } from './store.js';
 
 const modeOf = (path: string) => (statSync(path).mode & 0o777).toString(8);
 
@@ -36,6 +36,32 @@ describe('openDatabase', () => {
     expect(() =>
       db.prepare("INSERT INTO processed_events VALUES ('e-1', 'x/y/customer-departure', 'handled', 'now')").run(),
     ).toThrow(/UNIQUE/);
+  });
+
+  it('rebuilds an outbox that kept event_id UNIQUE in its definition: rows, pending marks and its counter stay, the index goes', () => {
+    const tmp = tempDir();
+    cleanup.push(tmp.remove);
+    const old = new Database(join(tmp.path, 'fastlane-finale.db'));
+    old.exec(`CREATE TABLE outbox (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT NOT NULL UNIQUE, topic TEXT NOT NULL,
+        payload TEXT NOT NULL, retain INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL, sent_at TEXT);
+      CREATE INDEX outbox_pending ON outbox (seq) WHERE sent_at IS NULL;
+      INSERT INTO outbox VALUES (1, 'p-1', 't', '{}', 0, 'then', 'then'), (2, 'p-2', 't', '{}', 1, 'then', NULL);
+      UPDATE sqlite_sequence SET seq = 7 WHERE name = 'outbox';`);
+    old.close();
+    const db = open(tmp.path);
+    expect(db.prepare('SELECT seq, event_id, retain, sent_at FROM outbox ORDER BY seq').all()).toEqual([
+      { seq: 1, event_id: 'p-1', retain: 0, sent_at: 'then' },
+      { seq: 2, event_id: 'p-2', retain: 1, sent_at: null },
+    ]);
+    expect(uniqueOn(db, 'outbox', 'event_id')).toBeUndefined();
+    expect(db.prepare("SELECT name FROM pragma_index_list('outbox')").all()).toEqual([{ name: 'outbox_pending' }]);
+    // A seq is never handed out twice, even one whose row is gone.
+    const next = db
+      .prepare("INSERT INTO outbox (event_id, topic, payload, created_at) VALUES ('p-3', 't', '{}', 'now')")
+      .run().lastInsertRowid;
+    expect(next).toBe(8);
+    expect(db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name LIKE '%before%'").get()).toEqual({ n: 0 });
   });
 
   it('keeps bills from other users: the database, its -wal and -shm and its lock are 0600 (they were world-readable), in a DATA_DIR it makes 0700', () => {

@@ -5,6 +5,23 @@ import { attachDataLock, makePrivateDir, makePrivateFile, tightenCompanions } fr
 
 export type Db = Database.Database;
 
+/**
+ * The outbox. Its `event_id` has no index: a consumer's events are new by construction (each is
+ * derived from an input claimed once in the same transaction), and every index is one more page
+ * written and synced per event. A service whose events come from outside adds
+ * `OUTBOX_BY_EVENT_ID` to its schema (the gates: a sensor's retried scan is stored once).
+ */
+const OUTBOX_TABLE = `
+CREATE TABLE IF NOT EXISTS outbox (
+  seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+  event_id   TEXT NOT NULL,
+  topic      TEXT NOT NULL,
+  payload    TEXT NOT NULL,
+  retain     INTEGER NOT NULL DEFAULT 0,
+  created_at TEXT NOT NULL,
+  sent_at    TEXT
+);`;
+
 /** Tables every consuming service keeps: what it has processed, and what it must still publish. */
 const RUNTIME_SCHEMA = `
 CREATE TABLE IF NOT EXISTS processed_events (
@@ -14,18 +31,55 @@ CREATE TABLE IF NOT EXISTS processed_events (
   processed_at TEXT NOT NULL,
   PRIMARY KEY (topic, event_id)
 ) WITHOUT ROWID;
-
-CREATE TABLE IF NOT EXISTS outbox (
-  seq        INTEGER PRIMARY KEY AUTOINCREMENT,
-  event_id   TEXT NOT NULL UNIQUE,
-  topic      TEXT NOT NULL,
-  payload    TEXT NOT NULL,
-  retain     INTEGER NOT NULL DEFAULT 0,
-  created_at TEXT NOT NULL,
-  sent_at    TEXT
-);
+${OUTBOX_TABLE}
 CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (seq) WHERE sent_at IS NULL;
 `;
+
+/** For a service schema: the outbox stores one row per `event_id` (INSERT OR IGNORE skips the rest). */
+export const OUTBOX_BY_EVENT_ID = 'CREATE UNIQUE INDEX IF NOT EXISTS outbox_by_event_id ON outbox (event_id);';
+
+/**
+ * How `table` keeps `column` unique: by a constraint in its definition (UNIQUE or PRIMARY KEY),
+ * by an index made beside it, or not at all.
+ */
+export function uniqueOn(db: Db, table: string, column: string): 'definition' | 'index' | undefined {
+  const indexes = db
+    .prepare<[string], { name: string; origin: string }>(
+      'SELECT name, origin FROM pragma_index_list(?) WHERE "unique" = 1 AND partial = 0',
+    )
+    .all(table);
+  const found = indexes.find(({ name }) => {
+    const columns = db.prepare<[string], { name: string }>('SELECT name FROM pragma_index_info(?)').all(name);
+    return columns.length === 1 && columns[0]!.name === column;
+  });
+  if (!found) return undefined;
+  return found.origin === 'c' ? 'index' : 'definition';
+}
+
+/**
+ * Rebuild `table` as `create` makes it, keeping its rows (and its AUTOINCREMENT counter), in one
+ * transaction: how a constraint written into a table's definition is dropped in SQLite. The
+ * table's indexes go with the old table; the schema that follows makes them again.
+ */
+export function rebuildTable(db: Db, table: string, create: string, columns: readonly string[]): void {
+  const list = columns.join(', ');
+  db.transaction(() => {
+    db.exec(`ALTER TABLE ${table} RENAME TO ${table}_before;
+      ${create}
+      INSERT INTO ${table} (${list}) SELECT ${list} FROM ${table}_before;`);
+    const autoincrement = db
+      .prepare<[], { n: number }>("SELECT count(*) AS n FROM sqlite_master WHERE name = 'sqlite_sequence'")
+      .get()!.n;
+    if (autoincrement > 0) {
+      db.prepare('DELETE FROM sqlite_sequence WHERE name = ?').run(table);
+      db.prepare('INSERT INTO sqlite_sequence (name, seq) SELECT ?, seq FROM sqlite_sequence WHERE name = ?').run(
+        table,
+        `${table}_before`,
+      );
+    }
+    db.exec(`DROP TABLE ${table}_before;`);
+  })();
+}
 
 /**
  * An event_id is unique within its kind only (each publisher makes its own), so what a service
@@ -57,7 +111,12 @@ function keyProcessedEventsByTopic(db: Db): void {
  * second copy of the service on the same data fails here with DATA_DIR_IN_USE. The directory
  * (when made here) and every file are this user's only: bills and stock are nobody else's.
  */
-export function openDatabase(config: Pick<BaseConfig, 'dataDir' | 'service' | 'dbSynchronous'>, schema = ''): Db {
+export function openDatabase(
+  config: Pick<BaseConfig, 'dataDir' | 'service' | 'dbSynchronous'>,
+  schema = '',
+  /** Moves an earlier version's own tables to today's shape, before `schema` runs. */
+  migrate?: (db: Db) => void,
+): Db {
   makePrivateDir(config.dataDir);
   const path = join(config.dataDir, `${config.service}.db`);
   makePrivateFile(path);
@@ -71,7 +130,20 @@ export function openDatabase(config: Pick<BaseConfig, 'dataDir' | 'service' | 'd
     db.pragma('busy_timeout = 5000');
     db.pragma('foreign_keys = ON');
     keyProcessedEventsByTopic(db);
+    // An earlier version kept `event_id UNIQUE` in the outbox's definition.
+    if (uniqueOn(db, 'outbox', 'event_id') === 'definition') {
+      rebuildTable(db, 'outbox', OUTBOX_TABLE, [
+        'seq',
+        'event_id',
+        'topic',
+        'payload',
+        'retain',
+        'created_at',
+        'sent_at',
+      ]);
+    }
     db.exec(RUNTIME_SCHEMA);
+    migrate?.(db);
     if (schema) db.exec(schema);
   } catch (err) {
     db.close();

@@ -1,10 +1,11 @@
 import { loadProductCatalog, runService } from '@spectrum-grocers/runtime';
 import { billsRoute } from './bills.js';
-import { createDepartureHandler, SCHEMA } from './handlers/customer-departure.js';
+import { createDepartureHandler, migrate, SCHEMA } from './handlers/customer-departure.js';
 
 runService({
   service: 'fastlane-finale',
   schema: SCHEMA,
+  migrate,
   publishes: ['payment-due'],
   consumes: ({ db, log, config }) => ({
     'customer-departure': createDepartureHandler({

@@ -4,6 +4,7 @@ import {
   gateService,
   GateEnv,
   loadProductCatalog,
+  OUTBOX_BY_EVENT_ID,
   type GateSpec,
   type ServiceContext,
   type ServiceSpec,
@@ -69,6 +70,8 @@ export function exitGateService(): ServiceSpec<'gateexit-guardian', typeof ExitG
   return {
     service: 'gateexit-guardian',
     env: ExitGateEnv,
+    // As every gate's (gateService): a sensor's retried scan is stored once.
+    schema: OUTBOX_BY_EVENT_ID,
     publishes: ['customer-departure'],
     http: (ctx) => gateOf(ctx).http?.(ctx) ?? [],
     run: (ctx, signal) => gateOf(ctx).run?.(ctx, signal) ?? Promise.resolve(),

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AppError, type Event } from '@spectrum-grocers/contract';
-import { loadProductCatalog } from '@spectrum-grocers/runtime';
+import { loadProductCatalog, uniqueOn } from '@spectrum-grocers/runtime';
 import { quietLogger, tempDatabase } from '@spectrum-grocers/testkit';
-import { createDepartureHandler, paymentIdFor, priceBasket, SCHEMA } from './customer-departure.js';
+import { createDepartureHandler, migrate, paymentIdFor, priceBasket, SCHEMA } from './customer-departure.js';
 
 const catalog = loadProductCatalog();
 const now = new Date('2026-11-22T10:00:00Z');
@@ -70,5 +70,39 @@ describe('fastlane-finale: customer-departure', () => {
     expect(error).toBeInstanceOf(AppError);
     expect(error).toMatchObject({ code: 'UNKNOWN_PRODUCT', retryable: false });
     expect((error as Error).message).toContain('404, 999');
+  });
+});
+
+describe('fastlane-finale: bills of an earlier version', () => {
+  it('moves a rowid table with a unique departure_event_id to the one-key table, every bill kept', () => {
+    const old = tempDatabase(
+      'fastlane-finale',
+      `CREATE TABLE bills (
+        payment_event_id TEXT PRIMARY KEY, departure_event_id TEXT NOT NULL UNIQUE,
+        customer_id INTEGER NOT NULL, amount_cents INTEGER NOT NULL CHECK (amount_cents >= 0),
+        item_count INTEGER NOT NULL, created_at TEXT NOT NULL);
+      CREATE INDEX bills_by_customer ON bills (customer_id, created_at);
+      INSERT INTO bills VALUES ('${paymentIdFor('dep-1')}', 'dep-1', 4, 467, 3, 'then');`,
+    );
+    try {
+      migrate(old.db);
+      old.db.exec(SCHEMA);
+      expect(uniqueOn(old.db, 'bills', 'departure_event_id')).toBeUndefined();
+      expect(old.db.prepare("SELECT wr FROM pragma_table_list WHERE name = 'bills'").get()).toEqual({ wr: 1 });
+      expect(old.db.prepare("SELECT name FROM pragma_index_list('bills') WHERE origin = 'c'").all()).toEqual([
+        { name: 'bills_by_customer' },
+      ]);
+      const handle = createDepartureHandler({ db: old.db, catalog, clock: () => now, log: quietLogger() });
+      // The same departure again is still one bill: its payment id is the key.
+      expect(() => handle(departure([1, 2, 3]))).toThrow(/UNIQUE/);
+      handle(departure([1], 'dep-2'));
+      expect(old.db.prepare('SELECT departure_event_id, amount_cents FROM bills ORDER BY created_at').all()).toEqual([
+        { departure_event_id: 'dep-2', amount_cents: priceBasket([1], catalog) },
+        { departure_event_id: 'dep-1', amount_cents: 467 },
+      ]);
+      migrate(old.db); // once moved, nothing more to do
+    } finally {
+      old.close();
+    }
   });
 });

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { eventTopic, HTTP_PORTS, PROCESSES, SERVICES, storeFilter } from '@spectrum-grocers/contract';
 import { makeCredentials, passwordVariable } from '@spectrum-grocers/broker';
-import { SERVICE_NODE_FLAGS } from '@spectrum-grocers/runtime';
+import { loadConfig, SERVICE_NODE_FLAGS } from '@spectrum-grocers/runtime';
 import {
   collect,
   freePort,
@@ -175,6 +175,14 @@ describe('docker-compose.yaml', () => {
     for (const s of PROCESSES) expect(run(s, String(HTTP_PORTS[s])), s).toBe(0);
     expect(run('hello-helper', String(HTTP_PORTS['gateway-guardian']))).toBe(1);
     expect(run('hello-helper', '')).toBe(1);
+  });
+
+  it('lets a consumer hold its whole window unacknowledged: max_inflight_messages is MAX_IN_FLIGHT at least', () => {
+    const conf = readFileSync(repoPath('broker/mosquitto.conf'), 'utf8');
+    const cap = Number(/^max_inflight_messages (\d+)$/m.exec(conf)?.[1]);
+    const { maxInFlight } = loadConfig('fastlane-finale', { env: { STORE: 'inflight' }, dotenv: false });
+    // 0 is no cap at all; anything below the window would cut every batch to it (Mosquitto ≥ 2.0.13).
+    expect(cap === 0 || cap >= maxInFlight, `max_inflight_messages ${cap} < MAX_IN_FLIGHT ${maxInFlight}`).toBe(true);
   });
 
   it("mounts the project's Mosquitto config, accounts and ACL, and connects each service with its own account", () => {

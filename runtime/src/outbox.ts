@@ -33,7 +33,10 @@ export interface Outbox {
   enqueue(rows: readonly Outgoing[]): number;
   /** Whether the service's schema has OUTBOX_BY_EVENT_ID: one row per `event_id`, found by it. */
   readonly keyedByEventId: boolean;
-  /** The event stored under `eventId`, pending or sent, as it is published (payload as JSON text). */
+  /**
+   * The event stored under `eventId`, pending or sent, as it is published (payload as JSON text).
+   * Without `keyedByEventId` it reads the whole table.
+   */
   get(eventId: string): { topic: string; payload: string } | undefined;
   /** The payload (JSON text) of the last `event` the broker acknowledged, e.g. before a restart. */
   lastPublished(event: EventName): string | undefined;

@@ -64,6 +64,22 @@ describe('openDatabase', () => {
     expect(db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name LIKE '%before%'").get()).toEqual({ n: 0 });
   });
 
+  it("tells a UNIQUE in a table's definition from an index made beside it, and either from other indexes", () => {
+    const tmp = tempDir();
+    cleanup.push(tmp.remove);
+    const db = open(tmp.path);
+    db.exec(`CREATE TABLE t (a TEXT UNIQUE, b TEXT, c TEXT, d TEXT);
+      CREATE UNIQUE INDEX t_a ON t (a);
+      CREATE UNIQUE INDEX t_b ON t (b);
+      CREATE UNIQUE INDEX t_cd ON t (c, d);
+      CREATE UNIQUE INDEX t_d ON t (d) WHERE d IS NOT NULL;`);
+    // Both on a: the constraint is what a rebuild must drop.
+    expect(uniqueOn(db, 't', 'a')).toBe('definition');
+    expect(uniqueOn(db, 't', 'b')).toBe('index');
+    expect(uniqueOn(db, 't', 'c')).toBeUndefined(); // part of a composite key only
+    expect(uniqueOn(db, 't', 'd')).toBeUndefined(); // partial
+  });
+
   it('keeps bills from other users: the database, its -wal and -shm and its lock are 0600 (they were world-readable), in a DATA_DIR it makes 0700', () => {
     const tmp = tempDir();
     cleanup.push(tmp.remove);

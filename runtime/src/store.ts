@@ -48,25 +48,36 @@ export function uniqueOn(db: Db, table: string, column: string): 'definition' | 
       'SELECT name, origin FROM pragma_index_list(?) WHERE "unique" = 1 AND partial = 0',
     )
     .all(table);
-  const found = indexes.find(({ name }) => {
+  const on = indexes.filter(({ name }) => {
     const columns = db.prepare<[string], { name: string }>('SELECT name FROM pragma_index_info(?)').all(name);
     return columns.length === 1 && columns[0]!.name === column;
   });
-  if (!found) return undefined;
-  return found.origin === 'c' ? 'index' : 'definition';
+  if (on.length === 0) return undefined;
+  // Both kinds at once (an index made beside a constraint): the constraint is what counts.
+  return on.some(({ origin }) => origin !== 'c') ? 'definition' : 'index';
 }
 
 /**
  * Rebuild `table` as `create` makes it, keeping its rows (and its AUTOINCREMENT counter), in one
  * transaction: how a constraint written into a table's definition is dropped in SQLite. The
- * table's indexes go with the old table; the schema that follows makes them again.
+ * table's indexes go with the old table; the schema that follows makes them again. Rows are
+ * copied in `orderBy` order (the new table's key: several times faster than random order).
+ *
+ * It costs a copy of the table (about 3 s per million outbox rows here) and free disk for it; the
+ * old table's pages stay in the file as free pages for new rows (VACUUM, stopped, returns them).
  */
-export function rebuildTable(db: Db, table: string, create: string, columns: readonly string[]): void {
+export function rebuildTable(
+  db: Db,
+  table: string,
+  create: string,
+  columns: readonly string[],
+  orderBy: string = columns[0]!,
+): void {
   const list = columns.join(', ');
   db.transaction(() => {
     db.exec(`ALTER TABLE ${table} RENAME TO ${table}_before;
       ${create}
-      INSERT INTO ${table} (${list}) SELECT ${list} FROM ${table}_before;`);
+      INSERT INTO ${table} (${list}) SELECT ${list} FROM ${table}_before ORDER BY ${orderBy};`);
     const autoincrement = db
       .prepare<[], { n: number }>("SELECT count(*) AS n FROM sqlite_master WHERE name = 'sqlite_sequence'")
       .get()!.n;
@@ -79,6 +90,8 @@ export function rebuildTable(db: Db, table: string, create: string, columns: rea
     }
     db.exec(`DROP TABLE ${table}_before;`);
   })();
+  // The copy went through the log: write it back and truncate the log, not leave it that size.
+  db.pragma('wal_checkpoint(TRUNCATE)');
 }
 
 /**

@@ -22,15 +22,17 @@ CREATE TABLE IF NOT EXISTS outbox (
   sent_at    TEXT
 );`;
 
-/** Tables every consuming service keeps: what it has processed, and what it must still publish. */
-const RUNTIME_SCHEMA = `
+const PROCESSED_TABLE = `
 CREATE TABLE IF NOT EXISTS processed_events (
   event_id     TEXT NOT NULL,
   topic        TEXT NOT NULL,
   outcome      TEXT NOT NULL CHECK (outcome IN ('handled', 'dead-letter')),
   processed_at TEXT NOT NULL,
   PRIMARY KEY (topic, event_id)
-) WITHOUT ROWID;
+) WITHOUT ROWID;`;
+
+/** Tables every consuming service keeps: what it has processed, and what it must still publish. */
+const RUNTIME_SCHEMA = `${PROCESSED_TABLE}
 ${OUTBOX_TABLE}
 CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (seq) WHERE sent_at IS NULL;
 `;
@@ -106,13 +108,19 @@ function keyProcessedEventsByTopic(db: Db): void {
     )
     .all();
   if (key.length !== 1) return; // a new database, or keyed by topic already
-  db.transaction(() => {
-    db.exec(`ALTER TABLE processed_events RENAME TO processed_events_by_id;
-      ${RUNTIME_SCHEMA}
-      INSERT INTO processed_events (event_id, topic, outcome, processed_at)
-        SELECT event_id, topic, outcome, processed_at FROM processed_events_by_id;
-      DROP TABLE processed_events_by_id;`);
-  })();
+  rebuildTable(
+    db,
+    'processed_events',
+    PROCESSED_TABLE,
+    ['event_id', 'topic', 'outcome', 'processed_at'],
+    'topic, event_id',
+  );
+}
+
+/** An earlier version kept `event_id UNIQUE` in the outbox's definition: see OUTBOX_TABLE. */
+function unkeyOutboxByEventId(db: Db): void {
+  if (uniqueOn(db, 'outbox', 'event_id') !== 'definition') return;
+  rebuildTable(db, 'outbox', OUTBOX_TABLE, ['seq', 'event_id', 'topic', 'payload', 'retain', 'created_at', 'sent_at']);
 }
 
 /**
@@ -143,18 +151,7 @@ export function openDatabase(
     db.pragma('busy_timeout = 5000');
     db.pragma('foreign_keys = ON');
     keyProcessedEventsByTopic(db);
-    // An earlier version kept `event_id UNIQUE` in the outbox's definition.
-    if (uniqueOn(db, 'outbox', 'event_id') === 'definition') {
-      rebuildTable(db, 'outbox', OUTBOX_TABLE, [
-        'seq',
-        'event_id',
-        'topic',
-        'payload',
-        'retain',
-        'created_at',
-        'sent_at',
-      ]);
-    }
+    unkeyOutboxByEventId(db);
     db.exec(RUNTIME_SCHEMA);
     migrate?.(db);
     if (schema) db.exec(schema);

@@ -16,7 +16,12 @@ describe('access rules from the topic catalog', () => {
   });
 
   it('lets a consumer read only what it consumes', () => {
-    expect(rules['fastlane-finale'].read).toEqual([t('customer-departure')]);
+    // Its prices come down from the head office, for this store or for every store at once.
+    expect(rules['fastlane-finale'].read).toEqual([
+      t('customer-departure'),
+      t('price-change'),
+      'spectrum-grocers/all-stores/price-change',
+    ]);
     expect(rules['fastlane-finale'].write).toContain(t('payment-due'));
     expect(rules['fastlane-finale'].write).not.toContain(t('restock-alert'));
     expect(rules['hello-helper'].read).toEqual([t('customer-arrival')]);

@@ -8,6 +8,7 @@ import {
   type Watcher,
   deadLetterTopic,
   eventTopic,
+  eventTopics,
   publicationsOf,
   SERVICES,
   statusTopic,
@@ -32,7 +33,7 @@ export function accessRules(root: TopicRoot): Readonly<Record<ServiceName | Watc
   for (const s of SERVICES) {
     rules[s] = {
       write: [...publicationsOf(s).map((e) => eventTopic(root, e)), statusTopic(root, s), deadLetterTopic(root, s)],
-      read: subscriptionsOf(s).map((e) => eventTopic(root, e)),
+      read: subscriptionsOf(s).flatMap((e) => eventTopics(root, e)),
     };
   }
   // Watchers read the whole chain, as `mosquitto_sub -t 'spectrum-grocers/#'` asks.

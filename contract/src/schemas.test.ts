@@ -108,4 +108,19 @@ describe('event schemas', () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(parsed.ok && Object.keys(parsed.value)).not.toContain('__proto__');
   });
+
+  it('takes a price change only with a decision time that names its offset, and a price in whole cents', () => {
+    const ok = { timestamp: '2026-11-25T09:00:00+01:00', product_id: 3, price_cents: 199 };
+    expect(parseEvent('price-change', bytes(ok)).ok).toBe(true);
+    for (const bad of [
+      { ...ok, timestamp: '2026-11-25T09:00:00' }, // local time: which of two decisions came later is unknowable
+      { ...ok, price_cents: 1.5 },
+      { ...ok, price_cents: -1 },
+      { ...ok, price_cents: 10_000_001 },
+      { ...ok, product_id: 0 },
+      { timestamp: ok.timestamp, product_id: 3 },
+    ]) {
+      expect(parseEvent('price-change', bytes(bad)).ok, JSON.stringify(bad)).toBe(false);
+    }
+  });
 });

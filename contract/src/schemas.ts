@@ -85,6 +85,22 @@ export const StockDelivered = z.object({
   quantity: z.int().positive().max(MAX_DELIVERY_QUANTITY),
 });
 
+/** The highest price one product may have: $100,000.00. */
+export const MAX_PRICE_CENTS = 10_000_000;
+
+/**
+ * The head office sets one product's price, for one store (`{chain}/{store}/price-change`) or
+ * for the whole chain (`{chain}/all-stores/price-change`). `timestamp` is when the decision was
+ * taken: of two changes to one product, the later decision wins whichever arrives first, so a
+ * store applies them in any order to the same result.
+ */
+export const PriceChange = z.object({
+  event_id: EventId.optional(),
+  timestamp: z.iso.datetime({ offset: true }),
+  product_id: Id,
+  price_cents: z.int().nonnegative().max(MAX_PRICE_CENTS),
+});
+
 export const DisplayWelcome = z.object({
   event_id: EventId,
   causation_id: CausationId,

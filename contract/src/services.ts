@@ -13,6 +13,25 @@ export const SERVICES = [
 ] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
+/**
+ * The head office's services. They run at HQ, on the chain's broker and its PostgreSQL, never
+ * in a store: a store's broker has no account for them, and what they send reaches a store
+ * through its uplink.
+ */
+export const HQ_SERVICES = ['logistics', 'head-office'] as const;
+export type HqServiceName = (typeof HQ_SERVICES)[number];
+
+/** Whether a name from outside is one of the head office's services. */
+export function isHqService(name: string | undefined): name is HqServiceName {
+  return (HQ_SERVICES as readonly (string | undefined)[]).includes(name);
+}
+
+/**
+ * The store segment of a topic that speaks to every store of the chain at once
+ * (`{chain}/all-stores/price-change`); no store may take it as its name.
+ */
+export const ALL_STORES = 'all-stores';
+
 /** The operator's dashboard: a process of the store that reads everything and publishes nothing. */
 export const CONTROL_ROOM = 'control-room';
 /** The read-everything account for people watching the store (`mosquitto_sub -u observer`). */

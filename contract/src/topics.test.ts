@@ -2,13 +2,17 @@ import { describe, expect, it } from 'vitest';
 import { isProcess, isService, SERVICES } from './services.js';
 import {
   deadLetterTopic,
+  downlinkTopics,
   EVENT_NAMES,
   EVENTS,
+  eventsTravelling,
   eventTopic,
+  eventTopics,
   parseTopic,
   publicationsOf,
   statusTopic,
   subscriptionsOf,
+  uplinkFilters,
 } from './topics.js';
 
 const root = { chain: 'spectrum-grocers', store: 'fresh-frontier' };
@@ -29,8 +33,40 @@ describe('topic catalog', () => {
         ['customer-departure', 'stock-delivered'],
         ['restock-alert', 'stock-delivered'],
       ],
-      'fastlane-finale': [['customer-departure'], ['payment-due']],
+      'fastlane-finale': [['customer-departure', 'price-change'], ['payment-due']],
     });
+  });
+
+  it('sends bills, alerts, statuses and dead letters up to the head office, and prices and deliveries down', () => {
+    const store = { chain: 'spectrum-grocers', store: 'north' };
+    expect(uplinkFilters(store)).toEqual([
+      'spectrum-grocers/north/payment-due',
+      'spectrum-grocers/north/restock-alert',
+      'spectrum-grocers/north/status/+',
+      'spectrum-grocers/north/dead-letter/+',
+    ]);
+    expect(downlinkTopics(store)).toEqual([
+      'spectrum-grocers/north/stock-delivered',
+      'spectrum-grocers/north/price-change',
+      'spectrum-grocers/all-stores/price-change',
+    ]);
+    // Nothing goes both ways: a bridge forwarding a topic up and down would loop it.
+    const up = eventsTravelling('up');
+    expect(eventsTravelling('down').filter((e) => up.includes(e))).toEqual([]);
+  });
+
+  it('reads a chain-wide topic as its event for every store, and only for a chain-wide event', () => {
+    expect(parseTopic(root, 'spectrum-grocers/all-stores/price-change')).toEqual({
+      kind: 'event',
+      event: 'price-change',
+    });
+    expect(parseTopic(root, 'spectrum-grocers/all-stores/payment-due')).toEqual({ kind: 'other' });
+    expect(parseTopic(root, 'spectrum-grocers/all-stores/__proto__')).toEqual({ kind: 'other' });
+    expect(eventTopics(root, 'price-change')).toEqual([
+      'spectrum-grocers/fresh-frontier/price-change',
+      'spectrum-grocers/all-stores/price-change',
+    ]);
+    expect(eventTopics(root, 'payment-due')).toEqual(['spectrum-grocers/fresh-frontier/payment-due']);
   });
 
   it('names only events of the catalog as causes, and no event as its own', () => {

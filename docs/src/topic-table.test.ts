@@ -8,7 +8,7 @@ describe('README topic table', () => {
 
   it('lists every event with its publisher, subscribers and fields', () => {
     expect(table).toContain(
-      '| `spectrum-grocers/fresh-frontier/customer-departure` | gateexit-guardian | inventory-intel, fastlane-finale | `timestamp`, `customer_id`, `product_ids`, `event_id`? |',
+      '| `spectrum-grocers/fresh-frontier/customer-departure` | gateexit-guardian | inventory-intel, fastlane-finale | store | `timestamp`, `customer_id`, `product_ids`, `event_id`? |',
     );
   });
 

@@ -3,7 +3,8 @@ import {
   deadLetterTopic,
   EVENTS,
   EVENT_NAMES,
-  eventTopic,
+  eventTopics,
+  type EventName,
   statusTopic,
   type TopicRoot,
 } from '@spectrum-grocers/contract';
@@ -17,6 +18,13 @@ function fieldsOf(schema: z.ZodType): { required: string[]; optional: string[] }
   };
 }
 
+const TRAVELS = { store: 'store', up: '↑ HQ', down: '↓ from HQ' } as const;
+
+function publisherOf(name: EventName): string {
+  const e = EVENTS[name];
+  return 'alsoFrom' in e ? `${e.publisher}; ${e.alsoFrom} (HQ)` : e.publisher;
+}
+
 /** The README's topic table, from the topic catalog. */
 export function topicTable(root: TopicRoot): string {
   const rows = EVENT_NAMES.map((name) => {
@@ -24,14 +32,17 @@ export function topicTable(root: TopicRoot): string {
     const { required, optional } = fieldsOf(e.schema);
     const fields = [...required.map((f) => `\`${f}\``), ...optional.map((f) => `\`${f}\`?`)].join(', ');
     const subs = e.subscribers.length > 0 ? e.subscribers.join(', ') : '—';
-    return `| \`${eventTopic(root, name)}\` | ${e.publisher} | ${subs} | ${fields} | ${e.summary} |`;
+    const topics = eventTopics(root, name)
+      .map((t) => `\`${t}\``)
+      .join('<br>');
+    return `| ${topics} | ${publisherOf(name)} | ${subs} | ${TRAVELS[e.travels]} | ${fields} | ${e.summary} |`;
   });
   return [
-    '| topic | publisher | subscribers | payload (`?` optional on the way in) | meaning |',
-    '|---|---|---|---|---|',
+    '| topic | publisher | subscribers | chain | payload (`?` optional on the way in) | meaning |',
+    '|---|---|---|---|---|---|',
     ...rows,
-    `| \`${statusTopic(root, '{service}')}\` | every service | — | \`service\`, \`status\`, \`timestamp\` | retained \`online\`/\`offline\`; offline is also the last will |`,
-    `| \`${deadLetterTopic(root, '{service}')}\` | every consumer | — | \`event_id\`, \`timestamp\`, \`service\`, \`reason\`, \`topic\`, \`payload\`, \`encoding\` | a message the service refused, and why |`,
+    `| \`${statusTopic(root, '{service}')}\` | every service | — | ↑ HQ | \`service\`, \`status\`, \`timestamp\` | retained \`online\`/\`offline\`; offline is also the last will |`,
+    `| \`${deadLetterTopic(root, '{service}')}\` | every consumer | — | ↑ HQ | \`event_id\`, \`timestamp\`, \`service\`, \`reason\`, \`topic\`, \`payload\`, \`encoding\` | a message the service refused, and why |`,
   ].join('\n');
 }
 

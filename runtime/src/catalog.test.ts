@@ -18,7 +18,7 @@ const bill: EventHandler<'customer-departure', 'payment-due'> = (d) => [
 export const right: ServiceSpec<'fastlane-finale'> = {
   service: 'fastlane-finale',
   publishes: ['payment-due'],
-  consumes: () => ({ 'customer-departure': bill }),
+  consumes: () => ({ 'customer-departure': bill, 'price-change': () => [] }),
 };
 export const publishesAnother: ServiceSpec<'fastlane-finale'> = {
   service: 'fastlane-finale',
@@ -26,7 +26,7 @@ export const publishesAnother: ServiceSpec<'fastlane-finale'> = {
 };
 export const consumesAnother: ServiceSpec<'fastlane-finale'> = {
   service: 'fastlane-finale',
-  consumes: () => ({ 'customer-departure': bill, 'customer-arrival': () => [] }), // refused
+  consumes: () => ({ 'customer-departure': bill, 'price-change': () => [], 'customer-arrival': () => [] }), // refused
 };
 export const missesOne: ServiceSpec<'inventory-intel'> = {
   service: 'inventory-intel',
@@ -82,12 +82,14 @@ describe('a service checked against the topic catalog', () => {
   it('does not start when its declaration disagrees with the catalog (a cast past the types, a stale build)', () => {
     const refuse = (declared: { consumes: string[]; publishes: string[] }) => () =>
       checkAgainstCatalog('fastlane-finale', declared);
-    expect(refuse({ consumes: ['customer-departure'], publishes: ['payment-due'] })).not.toThrow();
+    const reads = ['customer-departure', 'price-change'];
+    expect(refuse({ consumes: reads, publishes: ['payment-due'] })).not.toThrow();
     for (const wrong of [
       { consumes: [], publishes: ['payment-due'] },
-      { consumes: ['customer-departure'], publishes: [] },
-      { consumes: ['customer-departure', 'customer-arrival'], publishes: ['payment-due'] },
-      { consumes: ['customer-departure'], publishes: ['payment-due', 'restock-alert'] },
+      { consumes: ['customer-departure'], publishes: ['payment-due'] },
+      { consumes: reads, publishes: [] },
+      { consumes: [...reads, 'customer-arrival'], publishes: ['payment-due'] },
+      { consumes: reads, publishes: ['payment-due', 'restock-alert'] },
     ]) {
       expect(refuse(wrong)).toThrow(AppError);
       expect(refuse(wrong)).toThrow(/fastlane-finale .*the catalog says/);

@@ -1,7 +1,14 @@
 import { existsSync } from 'node:fs';
 import { config as loadDotenv } from 'dotenv';
 import { z } from 'zod';
-import { AppError, DEFAULT_ROOT, defaultClientId, isProcess, type TopicRoot } from '@spectrum-grocers/contract';
+import {
+  ALL_STORES,
+  AppError,
+  DEFAULT_ROOT,
+  defaultClientId,
+  isProcess,
+  type TopicRoot,
+} from '@spectrum-grocers/contract';
 import { portOffsetProblem, storeInstance } from './instance.js';
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -34,7 +41,10 @@ export const BaseEnv = z.object({
   MQTT_RECONNECT_MIN_MS: positiveInt.default(500),
   MQTT_RECONNECT_MAX_MS: positiveInt.default(30_000),
   CHAIN: topicLevel.default(DEFAULT_ROOT.chain),
-  STORE: topicLevel.default(DEFAULT_ROOT.store),
+  // `all-stores` is where the head office speaks to every store at once.
+  STORE: topicLevel
+    .refine((s) => s !== ALL_STORES, `"${ALL_STORES}" is the whole chain, not a store`)
+    .default(DEFAULT_ROOT.store),
   /** `./data` for the first store on a machine, `./data/offset-<PORT_OFFSET>` for any other. */
   DATA_DIR: z.string().min(1).optional(),
   /**

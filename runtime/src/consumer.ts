@@ -2,7 +2,7 @@ import {
   AppError,
   deadLetterTopic,
   deriveEventId,
-  eventTopic,
+  eventTopics,
   idFromBytes,
   parseEvent,
   schemas,
@@ -125,7 +125,9 @@ export function createConsumer({
   const debug = log.isLevelEnabled('debug');
   const failpoint = killAfterCommit(process.env.FAILPOINT, log);
   const stats: ConsumerStats = { received: 0, handled: 0, duplicates: 0, deadLettered: 0, batches: 0, largestBatch: 0 };
-  const byTopic = new Map<string, EventName>((Object.keys(routes) as EventName[]).map((e) => [eventTopic(root, e), e]));
+  const byTopic = new Map<string, EventName>(
+    (Object.keys(routes) as EventName[]).flatMap((e) => eventTopics(root, e).map((t) => [t, e] as const)),
+  );
   // Keyed by topic too: an event_id is unique within its kind only, and a service may read several.
   // One statement both claims an event and tells a duplicate (no row inserted): a handler that
   // then throws undoes the claim with its savepoint.

@@ -79,6 +79,8 @@ function causeOf(message: EventMessage): string | null {
     case 'customer-arrival':
     case 'customer-departure':
       return null; // a scan starts its chain
+    case 'price-change':
+      return null; // so does a decision of the head office
   }
 }
 
@@ -141,6 +143,7 @@ export function createLedger(db: Db, catalog: ProductCatalog, maxPayloadBytes = 
         return;
       case 'customer-arrival':
       case 'payment-due':
+      case 'price-change':
         return;
     }
   }

@@ -6,6 +6,8 @@ import { BillBody, BillsQuery, createBillBook, MAX_BILLS } from './bills.js';
 import { createDepartureHandler, SCHEMA } from './handlers/customer-departure.js';
 
 const catalog = loadProductCatalog();
+// The catalog's prices, as a store bills before the head office changes any.
+const catalogPrices = { priceOf: (id: number) => catalog.get(id)?.price_cents };
 
 describe('fastlane-finale: bills', () => {
   let store: ReturnType<typeof tempDatabase>;
@@ -22,7 +24,7 @@ describe('fastlane-finale: bills', () => {
     store = tempDatabase('fastlane-finale', SCHEMA);
     handle = createDepartureHandler({
       db: store.db,
-      catalog,
+      prices: catalogPrices,
       clock: () => new Date((at += 1000)),
       log: quietLogger(),
     });
@@ -58,7 +60,7 @@ describe('fastlane-finale: bills', () => {
   it('skips and repeats no bill across pages when many share a millisecond (a backlog)', () => {
     const sameTime = createDepartureHandler({
       db: store.db,
-      catalog,
+      prices: catalogPrices,
       clock: () => new Date('2026-11-24T12:00:00.000Z'),
       log: quietLogger(),
     });

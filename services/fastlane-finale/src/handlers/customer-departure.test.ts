@@ -5,6 +5,8 @@ import { quietLogger, tempDatabase } from '@spectrum-grocers/testkit';
 import { createDepartureHandler, migrate, paymentIdFor, priceBasket, SCHEMA } from './customer-departure.js';
 
 const catalog = loadProductCatalog();
+// The catalog's prices, as a store bills before the head office changes any.
+const catalogPrices = { priceOf: (id: number) => catalog.get(id)?.price_cents };
 const now = new Date('2026-11-22T10:00:00Z');
 
 function departure(product_ids: number[], event_id = 'dep-1'): Event<'customer-departure'> {
@@ -16,27 +18,27 @@ describe('fastlane-finale: customer-departure', () => {
   let handle: ReturnType<typeof createDepartureHandler>;
   beforeEach(() => {
     store = tempDatabase('fastlane-finale', SCHEMA);
-    handle = createDepartureHandler({ db: store.db, catalog, clock: () => now, log: quietLogger() });
+    handle = createDepartureHandler({ db: store.db, prices: catalogPrices, clock: () => now, log: quietLogger() });
   });
   afterEach(() => store.close());
 
   it('prices a basket from the catalog in integer cents, counting repeats', () => {
     const milk = catalog.get(1)!.price_cents;
     const pasta = catalog.get(16)!.price_cents;
-    expect(priceBasket([1, 16, 1], catalog)).toBe(2 * milk + pasta);
+    expect(priceBasket([1, 16, 1], catalogPrices)).toBe(2 * milk + pasta);
   });
 
   it('adds cents without floating-point drift', () => {
     // 0.1 + 0.2 style drift would show up summing many prices as floats.
     const ids = Array.from({ length: 100 }, (_, i) => i + 1);
-    const cents = priceBasket(ids, catalog);
+    const cents = priceBasket(ids, catalogPrices);
     expect(cents).toBe(catalog.products.reduce((sum, p) => sum + p.price_cents, 0));
   });
 
   it('publishes payment-due with the original fields and ours, and records the bill', () => {
     const [out, ...rest] = handle(departure([1, 16, 1]));
     expect(rest).toHaveLength(0);
-    const cents = priceBasket([1, 16, 1], catalog);
+    const cents = priceBasket([1, 16, 1], catalogPrices);
     expect(out!.event).toBe('payment-due');
     expect(out!.payload).toEqual({
       event_id: paymentIdFor('dep-1'),
@@ -92,12 +94,17 @@ describe('fastlane-finale: bills of an earlier version', () => {
       expect(old.db.prepare("SELECT name FROM pragma_index_list('bills') WHERE origin = 'c'").all()).toEqual([
         { name: 'bills_by_customer' },
       ]);
-      const handle = createDepartureHandler({ db: old.db, catalog, clock: () => now, log: quietLogger() });
+      const handle = createDepartureHandler({
+        db: old.db,
+        prices: catalogPrices,
+        clock: () => now,
+        log: quietLogger(),
+      });
       // The same departure again is still one bill: its payment id is the key.
       expect(() => handle(departure([1, 2, 3]))).toThrow(/UNIQUE/);
       handle(departure([1], 'dep-2'));
       expect(old.db.prepare('SELECT departure_event_id, amount_cents FROM bills ORDER BY created_at').all()).toEqual([
-        { departure_event_id: 'dep-2', amount_cents: priceBasket([1], catalog) },
+        { departure_event_id: 'dep-2', amount_cents: priceBasket([1], catalogPrices) },
         { departure_event_id: 'dep-1', amount_cents: 467 },
       ]);
       migrate(old.db); // once moved, nothing more to do

@@ -1,4 +1,4 @@
-import { AppError, deriveEventId, type Event, type ProductCatalog, type WireEvent } from '@spectrum-grocers/contract';
+import { AppError, deriveEventId, type Event, type WireEvent } from '@spectrum-grocers/contract';
 import {
   counted,
   eventLines,
@@ -9,6 +9,7 @@ import {
   type Logger,
   uniqueOn,
 } from '@spectrum-grocers/runtime';
+import type { PriceBook } from '../prices.js';
 
 /**
  * One bill per payment. The payment id is derived from the departure's, so the key refuses a
@@ -48,13 +49,13 @@ export function migrate(db: Db): void {
   ]);
 }
 
-/** Total of a basket in integer cents; every product must be in the catalog. */
-export function priceBasket(productIds: readonly number[], catalog: ProductCatalog): number {
+/** Total of a basket in integer cents at today's prices; every product must be in the catalog. */
+export function priceBasket(productIds: readonly number[], prices: Pick<PriceBook, 'priceOf'>): number {
   let cents = 0;
   const unknown = new Set<number>();
   for (const id of productIds) {
-    const product = catalog.get(id);
-    if (product) cents += product.price_cents;
+    const price = prices.priceOf(id);
+    if (price !== undefined) cents += price;
     else unknown.add(id);
   }
   if (unknown.size > 0) {
@@ -70,7 +71,7 @@ export function paymentIdFor(departureEventId: string): string {
 
 export interface Deps {
   db: Db;
-  catalog: ProductCatalog;
+  prices: Pick<PriceBook, 'priceOf'>;
   clock: () => Date;
   log: Logger;
 }
@@ -81,7 +82,7 @@ export interface Deps {
  */
 export function createDepartureHandler({
   db,
-  catalog,
+  prices,
   clock,
   log,
 }: Deps): EventHandler<'customer-departure', 'payment-due'> {
@@ -101,7 +102,7 @@ export function createDepartureHandler({
       );
       return [];
     }
-    const cents = priceBasket(departure.product_ids, catalog);
+    const cents = priceBasket(departure.product_ids, prices);
     const payment: WireEvent<'payment-due'> & { event_id: string } = {
       event_id: paymentIdFor(departure.event_id),
       departure_event_id: departure.event_id,

@@ -1,7 +1,9 @@
-# Every process of the store, one image each, built from the repository root with the process's
-# name and its HTTP port from contract/src/services.ts (docker-compose.yaml and the CI workflow
-# pass both):
+# Every process of the store and every head-office service, one image each, built from the
+# repository root with the service's name and its HTTP port: a store process's from
+# contract/src/services.ts, a head-office service's as its compose file gives it
+# (docker-compose.yaml, docker-compose.chain.yaml and the CI workflow pass both):
 #   docker build --build-arg SERVICE=fastlane-finale --build-arg HTTP_PORT=8085 -t spectrum-grocers/fastlane-finale .
+#   docker build --build-arg SERVICE=head-office --build-arg HTTP_PORT=8200 -t spectrum-grocers/head-office .
 # Stage 1 builds the workspace and deploys the service with production dependencies only;
 # stage 2 is a slim Debian with Node, the deployed service and a non-root user.
 
@@ -17,18 +19,27 @@ WORKDIR /src
 COPY pnpm-lock.yaml pnpm-workspace.yaml ./
 RUN pnpm fetch
 COPY . .
-# Declared only now, so the six images share every layer above.
+# Declared only now, so that every image shares every layer above.
 ARG SERVICE
 ARG HTTP_PORT
+# The build follows production dependencies only (--filter-prod): through the services' test
+# dependencies (testkit, chain, store, which depend on each other) pnpm would find a cycle and
+# could build the store before the runtime it needs.
 RUN pnpm install --offline --frozen-lockfile --filter "@spectrum-grocers/${SERVICE:?build with --build-arg SERVICE=<process>}..." --filter fresh-frontier \
-    && pnpm --filter "@spectrum-grocers/${SERVICE}..." build \
+    && pnpm --filter-prod "@spectrum-grocers/${SERVICE}..." build \
     && pnpm --filter "@spectrum-grocers/${SERVICE}" deploy --prod /out
-# EXPOSE takes no lookup, so the port comes in as an argument: refuse one the contract does not give.
+# EXPOSE takes no lookup, so the port comes in as an argument: refuse one the contract does not
+# give a process of the store. A head-office service has none in the contract (its replicas run
+# wherever HQ puts them) and takes any port.
 RUN cd /out && node --input-type=module -e " \
-    import { HTTP_PORTS } from '@spectrum-grocers/contract'; \
-    const want = String(HTTP_PORTS[process.env.SERVICE]); \
-    if (process.env.HTTP_PORT !== want) { \
-      console.error('HTTP_PORT=' + process.env.HTTP_PORT + ', but ' + process.env.SERVICE + ' listens on ' + want); \
+    import { HTTP_PORTS, isHqService } from '@spectrum-grocers/contract'; \
+    const { SERVICE, HTTP_PORT } = process.env; \
+    const port = Number(HTTP_PORT); \
+    const problem = isHqService(SERVICE) \
+      ? (String(port) === HTTP_PORT && port > 0 && port < 65536 ? '' : SERVICE + ' needs a port, 1-65535') \
+      : (HTTP_PORT === String(HTTP_PORTS[SERVICE]) ? '' : SERVICE + ' listens on ' + HTTP_PORTS[SERVICE]); \
+    if (problem) { \
+      console.error('HTTP_PORT=' + HTTP_PORT + ', but ' + problem); \
       process.exit(1); \
     }"
 

@@ -7,19 +7,24 @@ const conditions = ['@spectrum-grocers/source', 'module', 'node', 'development|p
 const packages = [
   'contract',
   'runtime',
+  'hq',
   'broker',
   'docs',
   'store',
+  'chain',
   'gateway-guardian',
   'hello-helper',
   'gateexit-guardian',
   'inventory-intel',
   'fastlane-finale',
   'control-room',
+  'uplink',
+  'logistics',
+  'head-office',
   'grocer',
 ];
 
-const TOP_LEVEL = new Set(['contract', 'runtime', 'broker', 'docs', 'store']);
+const TOP_LEVEL = new Set(['contract', 'runtime', 'hq', 'broker', 'docs', 'store', 'chain']);
 const dirOf = (name: string) => (TOP_LEVEL.has(name) ? name : name === 'grocer' ? `tools/${name}` : `services/${name}`);
 
 export default defineConfig({

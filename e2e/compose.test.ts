@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { eventTopic, HTTP_PORTS, PROCESSES, SERVICES, storeFilter } from '@spectrum-grocers/contract';
+import { eventTopic, HTTP_PORTS, PROCESSES, SERVICES, storeFilter, UPLINK } from '@spectrum-grocers/contract';
 import { makeCredentials, passwordVariable } from '@spectrum-grocers/broker';
 import { loadConfig, SERVICE_NODE_FLAGS } from '@spectrum-grocers/runtime';
 import {
@@ -18,25 +18,8 @@ import {
   type Mosquitto,
   type ServiceProcess,
 } from '@spectrum-grocers/testkit';
+import { interpolate, readCompose } from './compose-file.js';
 import { getJson, postJson } from './harness.js';
-
-interface ComposeService {
-  image?: string;
-  profiles?: string[];
-  build?: { context: string; dockerfile: string; args?: Record<string, string> };
-  environment?: Record<string, string>;
-  volumes?: string[];
-  ports?: string[];
-  healthcheck?: { test: string[] };
-  restart?: string;
-  depends_on?: Record<string, { condition: string }>;
-  networks?: string[];
-}
-interface Compose {
-  services: Record<string, ComposeService>;
-  volumes: Record<string, unknown>;
-  networks: Record<string, { name?: string }>;
-}
 
 interface Workflow {
   jobs: {
@@ -47,10 +30,12 @@ interface Workflow {
   };
 }
 
-const compose = parse(readFileSync(repoPath('docker-compose.yaml'), 'utf8')) as Compose;
+const compose = readCompose('docker-compose.yaml');
 const workflow = parse(readFileSync(repoPath('.github/workflows/ci.yml'), 'utf8')) as Workflow;
 const BROKER = 'message-mediator-broker';
 const CONTROL_ROOM = 'control-room';
+/** What compose runs beside Mosquitto: every process but the uplink (Mosquitto bridges to HQ itself). */
+const COMPOSED = PROCESSES.filter((p) => p !== UPLINK);
 
 /** The Dockerfile's stages, each its instructions: continuation lines joined, comments dropped. */
 function dockerfileStages(text: string): string[][] {
@@ -108,7 +93,7 @@ describe('docker-compose.yaml', () => {
   });
 
   it('builds every process from the one Dockerfile, with its name and the HTTP port the contract gives it', () => {
-    for (const s of PROCESSES) {
+    for (const s of COMPOSED) {
       const svc = compose.services[s]!;
       const port = String(HTTP_PORTS[s]);
       expect(svc.build, s).toEqual({ context: '.', dockerfile: 'Dockerfile', args: { SERVICE: s, HTTP_PORT: port } });
@@ -122,7 +107,10 @@ describe('docker-compose.yaml', () => {
 
   it('builds in CI the image of every process from the same Dockerfile and arguments', () => {
     const images = workflow.jobs.images;
-    expect(images.strategy.matrix.include).toEqual(PROCESSES.map((s) => ({ service: s, http_port: HTTP_PORTS[s] })));
+    // The store's processes first; the head office's follow (compose-chain.test.ts checks those).
+    expect(images.strategy.matrix.include.slice(0, COMPOSED.length)).toEqual(
+      COMPOSED.map((s) => ({ service: s, http_port: HTTP_PORTS[s] })),
+    );
     const build = images.steps.find((step) => step.uses?.startsWith('docker/build-push-action@'));
     expect(build?.with).toMatchObject({ context: '.', file: 'Dockerfile' });
     expect(build?.with?.['build-args']?.trim().split('\n')).toEqual([
@@ -137,6 +125,9 @@ describe('docker-compose.yaml', () => {
     const deploy = buildStage.find((i) => i.includes('deploy --prod'));
     expect(deploy).toContain('--filter "@spectrum-grocers/${SERVICE:?');
     expect(deploy).toContain('pnpm --filter "@spectrum-grocers/${SERVICE}" deploy --prod /out');
+    // Regression: built along every dependency, the test-only cycle (testkit, chain, store) had
+    // the store built before the runtime, and every image failed to build.
+    expect(deploy).toContain('pnpm --filter-prod "@spectrum-grocers/${SERVICE}..." build');
     expect(imageStage).toEqual([
       'FROM node:22-bookworm-slim',
       'ARG HTTP_PORT',
@@ -152,7 +143,7 @@ describe('docker-compose.yaml', () => {
     ]);
     // The healthcheck is the runtime's, which every service deploys as a dependency.
     expect(imageHealthcheck).toEqual(['node', `${RUNTIME_IN_IMAGE}dist/healthcheck.js`]);
-    for (const s of PROCESSES) {
+    for (const s of COMPOSED) {
       const pkg = JSON.parse(readFileSync(repoPath(`services/${s}/package.json`), 'utf8')) as {
         dependencies?: Record<string, string>;
       };
@@ -172,7 +163,7 @@ describe('docker-compose.yaml', () => {
         cwd: repoPath(`services/${service}`),
         env: { SERVICE: service, HTTP_PORT: port },
       }).status;
-    for (const s of PROCESSES) expect(run(s, String(HTTP_PORTS[s])), s).toBe(0);
+    for (const s of COMPOSED) expect(run(s, String(HTTP_PORTS[s])), s).toBe(0);
     expect(run('hello-helper', String(HTTP_PORTS['gateway-guardian']))).toBe(1);
     expect(run('hello-helper', '')).toBe(1);
   });
@@ -192,9 +183,13 @@ describe('docker-compose.yaml', () => {
         './broker/passwd:/mosquitto/config/passwd:ro',
         './broker/acl:/mosquitto/config/acl:ro',
         './broker/certs:/mosquitto/config/certs:ro',
+        './broker/conf.d:/mosquitto/config/conf.d:ro',
       ]),
     );
-    for (const s of PROCESSES) {
+    // The bridge pnpm broker:bridge writes is read from where the directory is mounted.
+    const conf = readFileSync(repoPath('broker/mosquitto.conf'), 'utf8');
+    expect(/^include_dir (\S+)$/m.exec(conf)?.[1]).toBe('/mosquitto/config/conf.d');
+    for (const s of COMPOSED) {
       expect(compose.services[s]!.depends_on).toEqual({ [BROKER]: { condition: 'service_healthy' } });
       // Each service connects with the account of its name, its password from .env.
       expect(compose.services[s]!.environment).toMatchObject({
@@ -204,19 +199,6 @@ describe('docker-compose.yaml', () => {
     }
   });
 });
-
-/** Compose's `${NAME}`, `${NAME:-default}` and `${NAME:?error}` from `vars`. */
-function interpolate(value: string, vars: Readonly<Record<string, string>>): string {
-  return value.replace(
-    /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::([-?])([^}]*))?\}/g,
-    (_, name: string, op?: string, arg?: string) => {
-      const v = vars[name];
-      if (v !== undefined && v !== '') return v;
-      if (op === '-') return arg ?? '';
-      throw new Error(`compose needs ${name}: ${arg ?? ''}`);
-    },
-  );
-}
 
 /**
  * Each service's built output with exactly the environment compose gives it (its passwords as
@@ -250,7 +232,7 @@ describe.skipIf(skipWithoutMosquitto)('docker-compose.yaml environment, run as p
       username: 'observer',
       password: credentials.env.OBSERVER_MQTT_PASSWORD!,
     });
-    for (const s of PROCESSES) {
+    for (const s of COMPOSED) {
       const given = Object.fromEntries(
         Object.entries(env(s)).map(([k, v]) => [k, interpolate(String(v), credentials.env)]),
       );
@@ -263,17 +245,17 @@ describe.skipIf(skipWithoutMosquitto)('docker-compose.yaml environment, run as p
       });
       ports[s] = await procs[s].httpPort();
     }
-    await Promise.all(PROCESSES.map((s) => procs[s]!.waitForLog('connected to broker')));
+    await Promise.all(COMPOSED.map((s) => procs[s]!.waitForLog('connected to broker')));
   });
   afterAll(async () => {
-    await Promise.all(PROCESSES.map(async (s) => void (await procs[s]?.stop('SIGTERM'))));
+    await Promise.all(COMPOSED.map(async (s) => void (await procs[s]?.stop('SIGTERM'))));
     await watcher?.close();
     await mosquitto?.dispose();
     data.remove();
   });
 
   it("passes every service's container healthcheck, run with the same environment", async () => {
-    for (const s of PROCESSES) {
+    for (const s of COMPOSED) {
       const check = () =>
         new Promise<number | null>((resolve) => {
           // As the image runs it: `node <the runtime's script>`, with the compose environment.

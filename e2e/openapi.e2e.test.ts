@@ -3,13 +3,16 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CONTROL_ROOM, PROCESSES, type ProcessName } from '@spectrum-grocers/contract';
+import { CONTROL_ROOM, PROCESSES, UPLINK, type ProcessName } from '@spectrum-grocers/contract';
 import {
   skipWithoutMosquitto,
   spawnService,
+  startAedes,
   startMosquitto,
   tempDir,
   TEST_SERVICE_ENV,
+  waitUntil,
+  type EmbeddedTestBroker,
   type Mosquitto,
   type ServiceProcess,
 } from '@spectrum-grocers/testkit';
@@ -32,14 +35,20 @@ describe.skipIf(skipWithoutMosquitto)("every process's HTTP API, as its OpenAPI 
   let mosquitto: Mosquitto;
   let store: RunningStore;
   let controlRoom: ServiceProcess;
+  let uplink: ServiceProcess;
+  let hq: EmbeddedTestBroker;
   const data = tempDir('ff-openapi-');
   const docs = {} as Record<ProcessName, Document>;
   const ajv = new Ajv2020({ strict: false, allErrors: true });
   addFormats.default(ajv);
 
   const url = (name: ProcessName, path: string) =>
-    name === CONTROL_ROOM ? `http://127.0.0.1:${ports.controlRoom}${path}` : store.url(name, path);
-  const ports = { controlRoom: 0 };
+    name === CONTROL_ROOM
+      ? `http://127.0.0.1:${ports.controlRoom}${path}`
+      : name === UPLINK
+        ? `http://127.0.0.1:${ports.uplink}${path}`
+        : store.url(name, path);
+  const ports = { controlRoom: 0, uplink: 0 };
 
   beforeAll(async () => {
     mosquitto = await startMosquitto();
@@ -53,10 +62,23 @@ describe.skipIf(skipWithoutMosquitto)("every process's HTTP API, as its OpenAPI 
     });
     ports.controlRoom = await controlRoom.httpPort();
     await controlRoom.waitForLog('"msg":"subscribed"');
+    // The uplink links the store to a head office: an in-process aedes stands in for HQ.
+    hq = await startAedes();
+    uplink = spawnService(UPLINK, {
+      MQTT_URL: mosquitto.url,
+      HQ_URL: hq.url,
+      STORE: name,
+      DATA_DIR: data.path,
+      ...TEST_SERVICE_ENV,
+    });
+    ports.uplink = await uplink.httpPort();
+    await waitUntil(async () => (await fetch(url(UPLINK, '/healthz'))).ok, 'the uplink connected both ways');
     for (const p of PROCESSES) docs[p] = (await (await fetch(url(p, '/openapi.json'))).json()) as Document;
   });
   afterAll(async () => {
     await controlRoom?.stop('SIGTERM');
+    await uplink?.stop('SIGTERM');
+    await hq?.close();
     await store?.dispose();
     await mosquitto?.dispose();
     data.remove();

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { type ServiceName, DEFAULT_ROOT } from '@spectrum-grocers/contract';
+import { type ServiceName, type TopicRoot, DEFAULT_ROOT } from '@spectrum-grocers/contract';
 import {
   makeCredentials,
+  mosquittoAcl,
   mosquittoPasswordLine,
   newPassword,
   passwordVariable,
@@ -50,7 +51,12 @@ export interface FaultStore {
 
 const WATCHERS = 8;
 
-export async function startFaultStore(env: Record<string, string> = {}): Promise<FaultStore> {
+export async function startFaultStore(
+  env: Record<string, string> = {},
+  /** Another store of the chain than the seed's (its ACL made for it), and more broker config (a bridge). */
+  opts: { root?: TopicRoot; extraConfig?: string } = {},
+): Promise<FaultStore> {
+  const root = opts.root ?? DEFAULT_ROOT;
   const { passwordFile, env: passwords } = makeCredentials({});
   const watchers = Array.from({ length: WATCHERS }, (_, i) => ({
     username: `test-watcher-${i}`,
@@ -60,14 +66,14 @@ export async function startFaultStore(env: Record<string, string> = {}): Promise
     auth: {
       passwordFile: passwordFile + watchers.map((w) => `${mosquittoPasswordLine(w.username, w.password)}\n`).join(''),
       acl: [
-        readFileSync(repoPath('broker/acl'), 'utf8'),
+        opts.root ? mosquittoAcl(root) : readFileSync(repoPath('broker/acl'), 'utf8'),
         ...watchers.map((w) => `user ${w.username}\ntopic read #\n`),
       ].join('\n'),
     },
+    extraConfig: opts.extraConfig,
   });
   let handedOut = 0;
   const data = tempDir('ff-faults-');
-  const root = DEFAULT_ROOT;
   const procs = new Map<ServiceName, ServiceProcess>();
   const ports = new Map<ServiceName, number>();
   const launch = (name: ServiceName, own: Record<string, string> = {}): ServiceProcess => {
@@ -76,6 +82,8 @@ export async function startFaultStore(env: Record<string, string> = {}): Promise
       MQTT_USERNAME: name,
       MQTT_PASSWORD: passwords[passwordVariable(name)]!,
       DATA_DIR: data.path,
+      CHAIN: root.chain,
+      STORE: root.store,
       ...TEST_SERVICE_ENV,
       ...env,
       ...own,

@@ -27,6 +27,20 @@ describe('access rules from the topic catalog', () => {
     expect(rules['hello-helper'].read).toEqual([t('customer-arrival')]);
   });
 
+  it('lets the uplink read what goes up to HQ and write what comes down, never a topic it reads', () => {
+    expect(rules.uplink).toEqual({
+      write: [t('stock-delivered'), t('price-change'), 'spectrum-grocers/all-stores/price-change', t('status/uplink')],
+      read: [t('payment-due'), t('restock-alert'), t('status/+'), t('dead-letter/+')],
+    });
+    // Its own status is read back on purpose: it goes up with every other status.
+    const down = rules.uplink.write.filter((w) => w !== t('status/uplink'));
+    for (const w of down)
+      expect(
+        rules.uplink.read.some((f) => topicMatches(f, w)),
+        w,
+      ).toBe(false);
+  });
+
   it('lets the observer read the whole chain and write nothing', () => {
     expect(rules.observer).toEqual({ write: [], read: ['spectrum-grocers/#'] });
   });

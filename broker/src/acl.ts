@@ -7,12 +7,15 @@ import {
   OBSERVER,
   type Watcher,
   deadLetterTopic,
+  downlinkTopics,
   eventTopic,
   eventTopics,
   publicationsOf,
   SERVICES,
   statusTopic,
   subscriptionsOf,
+  UPLINK,
+  uplinkFilters,
   type ServiceName,
   type TopicRoot,
 } from '@spectrum-grocers/contract';
@@ -26,9 +29,10 @@ export interface AccessRules {
 
 /**
  * Who may do what, from the topic catalog: a service publishes only its own events, its status
- * and its dead-letter, and subscribes only to what it consumes; the observer reads everything.
+ * and its dead-letter, and subscribes only to what it consumes; the uplink reads what goes up to
+ * HQ and writes what comes down (and its status); the observer reads everything.
  */
-export function accessRules(root: TopicRoot): Readonly<Record<ServiceName | Watcher, AccessRules>> {
+export function accessRules(root: TopicRoot): Readonly<Record<ServiceName | Watcher | typeof UPLINK, AccessRules>> {
   const rules = {} as Record<ServiceName, AccessRules>;
   for (const s of SERVICES) {
     rules[s] = {
@@ -38,7 +42,12 @@ export function accessRules(root: TopicRoot): Readonly<Record<ServiceName | Watc
   }
   // Watchers read the whole chain, as `mosquitto_sub -t 'spectrum-grocers/#'` asks.
   const watch: AccessRules = { write: [], read: [chainFilter(root)] };
-  return { ...rules, [CONTROL_ROOM]: watch, [OBSERVER]: watch };
+  // Nothing it reads here is a topic it writes here: what it brings down never goes back up.
+  const uplink: AccessRules = {
+    write: [...downlinkTopics(root), statusTopic(root, UPLINK)],
+    read: uplinkFilters(root),
+  };
+  return { ...rules, [UPLINK]: uplink, [CONTROL_ROOM]: watch, [OBSERVER]: watch };
 }
 
 /**

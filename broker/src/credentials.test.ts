@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { ACCOUNTS, makeCredentials, mergeEnvFile, mosquittoPasswordLine, passwordVariable } from './credentials.js';
+import {
+  ACCOUNTS,
+  HQ_DB_PASSWORD,
+  makeCredentials,
+  makeHqSecrets,
+  mergeEnvFile,
+  mosquittoPasswordLine,
+  passwordVariable,
+} from './credentials.js';
 
 describe('broker credentials', () => {
   it('hashes as mosquitto_passwd does (PBKDF2-SHA512, 101 rounds)', () => {
@@ -26,6 +34,12 @@ describe('broker credentials', () => {
     const before = { HELLO_HELPER_MQTT_PASSWORD: 'kept' };
     expect(makeCredentials(before).env.HELLO_HELPER_MQTT_PASSWORD).toBe('kept');
     expect(makeCredentials(before, { rotate: true }).env.HELLO_HELPER_MQTT_PASSWORD).not.toBe('kept');
+  });
+
+  it("makes the head office's database password once and keeps it, since its volume keeps the first", () => {
+    const made = makeHqSecrets({})[HQ_DB_PASSWORD];
+    expect(made).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect(makeHqSecrets({ [HQ_DB_PASSWORD]: 'kept' })).toEqual({ [HQ_DB_PASSWORD]: 'kept' });
   });
 
   it('rewrites only its own lines of a .env', () => {

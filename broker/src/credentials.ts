@@ -1,8 +1,11 @@
 import { pbkdf2Sync, randomBytes } from 'node:crypto';
-import { serviceVariable, SERVICES, WATCHERS } from '@spectrum-grocers/contract';
+import { serviceVariable, SERVICES, UPLINK, WATCHERS } from '@spectrum-grocers/contract';
 
-/** Every account of a locked-down broker: one per service, the control room's, and the observer. */
-export const ACCOUNTS = [...SERVICES, ...WATCHERS] as const;
+/**
+ * Every account of a locked-down broker: one per service, the uplink's, the control room's, and
+ * the observer.
+ */
+export const ACCOUNTS = [...SERVICES, UPLINK, ...WATCHERS] as const;
 export type Account = (typeof ACCOUNTS)[number];
 
 /** The environment variable that carries an account's password, e.g. HELLO_HELPER_MQTT_PASSWORD. */
@@ -42,6 +45,21 @@ export function makeCredentials(
     lines.push(mosquittoPasswordLine(account, password));
   }
   return { passwordFile: `${lines.join('\n')}\n`, env: out };
+}
+
+/**
+ * The variable of the head office's PostgreSQL password under compose (docker-compose.chain.yaml),
+ * which `.env` carries beside the accounts' passwords.
+ */
+export const HQ_DB_PASSWORD = 'HQ_DB_PASSWORD';
+
+/**
+ * The `.env` entries of the head office's secrets: its database password, made once and kept even
+ * on rotation, since PostgreSQL takes POSTGRES_PASSWORD only when it creates its volume and a new
+ * one would lock the head office out of the database it has.
+ */
+export function makeHqSecrets(env: Readonly<Record<string, string>>): Record<string, string> {
+  return { [HQ_DB_PASSWORD]: env[HQ_DB_PASSWORD] || newPassword() };
 }
 
 /** `.env` text with `values` set, other lines kept as they were. */

@@ -39,6 +39,7 @@ export {
   PROCESSES,
   serviceVariable,
   SERVICES,
+  UPLINK,
   WATCHERS,
   type HqServiceName,
   type ProcessName,

@@ -40,8 +40,18 @@ export const OBSERVER = 'observer';
 export const WATCHERS = [CONTROL_ROOM, OBSERVER] as const;
 export type Watcher = (typeof WATCHERS)[number];
 
-/** Every process of a store: the services and the control room. */
-export const PROCESSES = [...SERVICES, CONTROL_ROOM] as const;
+/**
+ * The store's link to its head office where the store's broker cannot bridge (the embedded
+ * aedes): it forwards what travels up and brings down what HQ sends. It runs only in a store
+ * given an HQ (HQ_URL); under Mosquitto, Mosquitto's own bridge does its work.
+ */
+export const UPLINK = 'uplink';
+
+/**
+ * Every process of a store: the services, the control room, and the uplink of a store linked to
+ * an HQ. What a store always runs is SERVICES and the control room; the uplink only with HQ_URL.
+ */
+export const PROCESSES = [...SERVICES, CONTROL_ROOM, UPLINK] as const;
 export type ProcessName = (typeof PROCESSES)[number];
 
 /** Whether a name from outside (the environment, a wire) is one of the store's services. */
@@ -62,6 +72,7 @@ export const HTTP_PORTS: Readonly<Record<ProcessName, number>> = {
   'inventory-intel': 8084,
   'fastlane-finale': 8085,
   'control-room': 8086,
+  uplink: 8087,
 };
 
 /** The chain and store of the original suite, what CHAIN and STORE default to. */

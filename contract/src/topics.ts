@@ -59,12 +59,13 @@ export const EVENTS = {
   /**
    * Goods arrived for one product. inventory-intel publishes the deliveries it is told of
    * (POST /deliveries, its simulated supplier) and raises its stock from this topic only, so a
-   * delivery the head office's logistics sends down takes the same path.
+   * delivery the head office's logistics sends down takes the same path. The head office's ledger
+   * reads the deliveries logistics sends, as they leave HQ.
    */
   'stock-delivered': {
     schema: StockDelivered,
     publisher: 'inventory-intel',
-    subscribers: ['inventory-intel'],
+    subscribers: ['inventory-intel', 'head-office'],
     causedBy: ['restock-alert'],
     travels: 'down',
     alsoFrom: 'logistics',

@@ -9,6 +9,7 @@ import {
   eventTopic,
   schemas,
   SERVICES,
+  UPLINK,
   statusTopic,
   type TopicRoot,
 } from '@spectrum-grocers/contract';
@@ -116,13 +117,15 @@ export function asyncApiDocument(root: TopicRoot = DEFAULT_ROOT): Record<string,
   }
 
   const perService = { ...parameters, service: { description: 'The service', enum: [...SERVICES] } };
+  // The uplink (a store linked to HQ through it) says whether it is online too.
+  const perProcess = { ...parameters, service: { description: 'The service', enum: [...SERVICES, UPLINK] } };
   const status = addChannel('status', 'serviceStatus', {
     name: 'status',
     address: statusTopic(PARAMETERS, '{service}'),
     summary: "A service's retained online/offline status",
     messageSummary: 'online on connect; offline on a graceful stop, and as the last will',
     schema: schemas.ServiceStatus,
-    parameters: perService,
+    parameters: perProcess,
   });
   const deadLetter = addChannel('deadLetter', 'deadLetter', {
     name: 'dead-letter',

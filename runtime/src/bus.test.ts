@@ -373,3 +373,88 @@ describe('two batches in progress', () => {
       expect(batches.flat()).toEqual(acked);
     }));
 });
+
+describe('a bus given several brokers (the nodes of a cluster)', () => {
+  it('moves on to the next one when the one it is connected to goes down, and back when that one goes', async () => {
+    const [first, second] = await Promise.all([startAedes(), startAedes()]);
+    const config = loadConfig('fixture-consumer', {
+      env: {
+        MQTT_URL: first.url,
+        STORE: `servers-${process.pid}`,
+        MQTT_RECONNECT_MIN_MS: '50',
+        MQTT_RECONNECT_MAX_MS: '100',
+      },
+      dotenv: false,
+    });
+    const b = connectBus(config, quietLogger(), { servers: [first.url, second.url] });
+    try {
+      await b.ready;
+      expect(b.broker()).toBe(first.url);
+      await first.pause();
+      await waitUntil(() => b.isConnected() && b.broker() === second.url, 'connected to the second');
+      await first.resume();
+      await second.pause();
+      await waitUntil(() => b.isConnected() && b.broker() === first.url, 'connected to the first again');
+    } finally {
+      await b.close(500);
+      await Promise.all([first.close(), second.close()]);
+    }
+  });
+});
+
+describe('a bus whose subscriptions are refused', () => {
+  it('asks again within its refusal grace (a NATS node right after a failover), and gives up after it', async () => {
+    const broker = await startAedes();
+    let refusals = 2;
+    broker.broker.authorizeSubscribe = (_client, sub, done) => done(null, refusals-- > 0 ? null : sub);
+    const connect = (refusalGraceMs: number) =>
+      connectBus(
+        loadConfig('fixture-consumer', {
+          env: { MQTT_URL: broker.url, STORE: `refused-${process.pid}-${refusalGraceMs}` },
+          dotenv: false,
+        }),
+        quietLogger(),
+        { announce: false, refusalGraceMs },
+      );
+    const patient = connect(10_000);
+    const strict = connect(0);
+    try {
+      await patient.consume(['refused/topic'], record([]));
+      expect(patient.isSubscribed()).toBe(true);
+      expect(refusals).toBeLessThan(0);
+      refusals = 1;
+      await expect(strict.consume(['refused/topic'], record([]))).rejects.toMatchObject({ code: 'NOT_AUTHORIZED' });
+    } finally {
+      await Promise.all([patient.close(500), strict.close(500)]);
+      await broker.close();
+    }
+  });
+});
+
+describe('a bus closed while its broker is gone', () => {
+  it('stops at once though a publish waits for a PUBACK that cannot come (it used to wait out its whole budget)', async () => {
+    const broker = await startAedes();
+    const config = loadConfig('fixture-consumer', {
+      env: {
+        MQTT_URL: broker.url,
+        STORE: `gone-${process.pid}`,
+        MQTT_RECONNECT_MIN_MS: '50',
+        MQTT_RECONNECT_MAX_MS: '100',
+      },
+      dotenv: false,
+    });
+    const b = connectBus(config, quietLogger(), { announce: false });
+    try {
+      await b.ready;
+      await broker.pause();
+      await waitUntil(() => !b.isConnected(), 'the connection lost');
+      const acked: Array<Error | undefined> = [];
+      b.send('gone/topic', 'waits', { retain: false }, (err) => acked.push(err));
+      const started = Date.now();
+      await b.close(5000);
+      expect(Date.now() - started).toBeLessThan(1000);
+    } finally {
+      await broker.close();
+    }
+  });
+});

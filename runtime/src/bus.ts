@@ -4,7 +4,7 @@ import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 
 import { AppError, toAppError, type ServiceStatus, statusTopic } from '@spectrum-grocers/contract';
 import type { BaseConfig } from './config.js';
 import type { Logger } from './logger.js';
-import { backoffDelay, withTimeout } from './timers.js';
+import { backoffDelay, sleep, withTimeout } from './timers.js';
 
 /** One message as the broker delivered it. */
 export interface Delivery {
@@ -55,6 +55,8 @@ export interface Bus {
   /** Rejects (CLIENT_ID_IN_USE) when the bus gives up; never resolves. */
   readonly failed: Promise<never>;
   isConnected(): boolean;
+  /** The broker it is connected to, or trying next: one of `servers`, when it was given several. */
+  broker(): string;
   /**
    * True while the subscriptions of `consume` are in place on the current connection: made on
    * it, or kept by the broker in our session. A consumer is healthy only then.
@@ -112,16 +114,45 @@ export interface BusOptions {
    * default true. A read-only account (the control room's `observer`) may not.
    */
   announce?: boolean;
+  /**
+   * Brokers to connect to in turn, moving on to the next at each reconnect (MQTT.js `servers`):
+   * the nodes of a clustered broker, so that one going down is left for another. The first is
+   * the one `config.mqtt.url` names.
+   */
+  servers?: readonly string[];
+  /**
+   * How long a broker that refuses our subscriptions (SUBACK 0x80) is asked again before the
+   * refusal counts (NOT_AUTHORIZED). A NATS node refuses a QoS 1 subscription for a moment after
+   * a failover, while a leader is elected; an ACL refuses for good. Default 0: at once.
+   */
+  refusalGraceMs?: number;
+  /**
+   * A session that ends with the connection (default false: the broker keeps our subscriptions
+   * and queues for us while we are away). For a connection whose id changes with each start,
+   * which would otherwise leave a session behind at every restart.
+   */
+  clean?: boolean;
+}
+
+const DEFAULT_PORTS: Readonly<Record<string, number>> = { mqtt: 1883, mqtts: 8883, ws: 80, wss: 443 };
+
+/** MQTT.js's `servers` entry for a broker URL (mqtt, mqtts, ws or wss: a path is not carried). */
+function serverOf(url: string): { host: string; port: number; protocol: 'mqtt' | 'mqtts' | 'ws' | 'wss' } {
+  const u = new URL(url);
+  const protocol = u.protocol.replace(/:$/, '') as 'mqtt' | 'mqtts' | 'ws' | 'wss';
+  // An IPv6 literal comes bracketed ([::1]); a socket wants it bare.
+  return { host: u.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(u.port) || DEFAULT_PORTS[protocol]!, protocol };
 }
 
 /** Options every service connects with: the delivery rules of the spec in one place. */
 export function clientOptions(config: BaseConfig, opts: BusOptions = {}): IClientOptions {
   return {
+    ...(opts.servers && opts.servers.length > 1 ? { servers: opts.servers.map(serverOf) } : {}),
     clientId: config.mqtt.clientId,
     username: config.mqtt.username,
     password: config.mqtt.password,
     // Persistent session: the broker keeps our subscriptions and queues QoS 1 while we are down.
-    clean: false,
+    clean: opts.clean ?? false,
     protocolVersion: 4,
     // mqtts:// and wss:// verify the broker against this CA (and the system's when none is given).
     ...(config.mqtt.caFile ? { ca: readFileSync(config.mqtt.caFile) } : {}),
@@ -151,6 +182,10 @@ export function clientOptions(config: BaseConfig, opts: BusOptions = {}): IClien
 export function connectBus(config: BaseConfig, log: Logger, opts: BusOptions = {}): Bus {
   const announce = opts.announce !== false;
   const client = mqtt.connect(config.mqtt.url, clientOptions(config, opts));
+  const several = (opts.servers?.length ?? 0) > 1;
+  /** Where the client connects now: with `servers`, MQTT.js moves host and port on each reconnect. */
+  const broker = (): string =>
+    several ? `${client.options.protocol}://${client.options.host}:${client.options.port}` : config.mqtt.url;
 
   let closing = false;
   let ended = false;
@@ -174,11 +209,14 @@ export function connectBus(config: BaseConfig, log: Logger, opts: BusOptions = {
   let consumed: readonly string[] | undefined;
   let subscribed = false;
 
+  /** A connection is being made: from a connect or reconnect until its CONNACK or its close. */
+  let dialling = true;
   client.on('connect', (connack) => {
+    dialling = false;
     // Nagle's algorithm costs 20–35 ms per QoS 1 hop; turn it off on every new socket.
     (client.stream as Duplex & { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
     connectedAt = Date.now();
-    log.info({ url: config.mqtt.url, sessionPresent: connack.sessionPresent }, 'connected to broker');
+    log.info({ url: broker(), sessionPresent: connack.sessionPresent }, 'connected to broker');
     markReady();
     if (closing) return; // a CONNACK that raced our end(): nothing more to send on it
     if (consumed) {
@@ -193,6 +231,7 @@ export function connectBus(config: BaseConfig, log: Logger, opts: BusOptions = {
       });
   });
   client.on('close', () => {
+    dialling = false;
     subscribed = false;
     window.dropped();
     if (closing) return;
@@ -221,20 +260,48 @@ export function connectBus(config: BaseConfig, log: Logger, opts: BusOptions = {
     reconnectTimer = setTimeout(() => {
       // Keep MQTT.js's message stores: a bare reconnect() starts empty ones, which silently
       // drops the QoS 1 publishes still awaiting PUBACK (their callbacks never fire).
-      if (!closing) client.reconnect({ incomingStore: client.incomingStore, outgoingStore: client.outgoingStore });
+      if (closing) return;
+      dialling = true;
+      client.reconnect({ incomingStore: client.incomingStore, outgoingStore: client.outgoingStore });
     }, delay);
   });
   client.on('error', (err) =>
     log.warn({ err: { message: err.message, code: (err as { code?: unknown }).code } }, 'broker connection error'),
   );
 
+  /** When the refusals in a row began (none since the last subscription granted). */
+  let refusedSince: number | undefined;
+  let refusals = 0;
+  /** How long to wait before asking again after a refusal, or undefined once it counts. */
+  function askAgainIn(topics: readonly string[]): number | undefined {
+    refusedSince ??= Date.now();
+    if (Date.now() - refusedSince >= (opts.refusalGraceMs ?? 0)) return undefined;
+    const delayMs = backoffDelay(refusals++, 250, 2000);
+    log.warn({ topics, delayMs }, 'the broker refused the subscriptions; asking again');
+    return delayMs;
+  }
+  const granted = (): void => {
+    refusedSince = undefined;
+    refusals = 0;
+  };
+
   async function resubscribe(topics: readonly string[]): Promise<void> {
     log.warn({ topics }, 'the broker has no session for us; subscribing again');
     try {
       await client.subscribeAsync([...topics], { qos: 1 });
+      granted();
       if (client.connected) subscribed = true;
       log.info({ topics }, 'subscribed again');
     } catch (err) {
+      const again = isRefusal(err) ? askAgainIn(topics) : undefined;
+      if (again !== undefined) {
+        // On this connection still: the next CONNACK would try again anyway.
+        const stream = client.stream;
+        setTimeout(() => {
+          if (!closing && client.connected && client.stream === stream) void resubscribe(topics);
+        }, again);
+        return;
+      }
       if (isRefusal(err)) {
         const e = new AppError('NOT_AUTHORIZED', `broker refused the subscriptions ${topics.join(', ')}`, {
           cause: err,
@@ -259,6 +326,7 @@ export function connectBus(config: BaseConfig, log: Logger, opts: BusOptions = {
     ready,
     failed,
     isConnected: () => client.connected,
+    broker,
     isSubscribed: () => subscribed && client.connected,
     isClosing: () => closing,
     send(topic, payload, opts, done) {
@@ -282,12 +350,18 @@ export function connectBus(config: BaseConfig, log: Logger, opts: BusOptions = {
         if (closing) throw new AppError('BROKER_UNAVAILABLE', 'stopped before the subscriptions were made');
         try {
           await client.subscribeAsync([...topics], { qos: 1 });
+          granted();
           consumed = topics;
           subscribed = client.connected;
           break;
         } catch (err) {
-          // A SUBACK that refuses a filter (0x80) means this account may not read it; a
-          // subscribe cut short by a dropped connection is simply tried again.
+          // A SUBACK that refuses a filter (0x80) means this account may not read it (past the
+          // refusal grace); a subscribe cut short by a dropped connection is simply tried again.
+          const again = isRefusal(err) ? askAgainIn(topics) : undefined;
+          if (again !== undefined) {
+            await Promise.race([sleep(again), stopping]);
+            continue;
+          }
           if (isRefusal(err)) {
             throw new AppError('NOT_AUTHORIZED', `broker refused the subscriptions ${topics.join(', ')}`, {
               cause: err,
@@ -324,7 +398,10 @@ export function connectBus(config: BaseConfig, log: Logger, opts: BusOptions = {
       }
       // A graceful end waits for our in-flight publishes; past the budget, cut the connection
       // (what was not acknowledged is still in the outbox, or redelivered by the broker).
-      await withTimeout(client.endAsync(false), left(), 'disconnecting').catch(() => client.endAsync(true));
+      // Without a connection, nor one being made (pause stopped the retries), no PUBACK can come:
+      // MQTT.js would wait for them until the budget is spent.
+      if (!client.connected && !dialling) await client.endAsync(true);
+      else await withTimeout(client.endAsync(false), left(), 'disconnecting').catch(() => client.endAsync(true));
       log.info('disconnected from broker');
     },
   };

@@ -42,6 +42,11 @@ export function immediateDurability(): Durability {
   };
 }
 
+/** The durability DB_SYNCHRONOUS asks for: the log synced before anything leaves (full), or none. */
+export function durabilityOf(db: Db, sync: 'full' | 'normal'): Durability {
+  return sync === 'full' ? walDurability(db) : immediateDurability();
+}
+
 /**
  * Sync the write-ahead log of `db` off the event loop, coalescing: callers that arrive while a
  * sync runs share the next one (theirs may have committed after the running one started).

@@ -2,12 +2,25 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { AppError } from '@spectrum-grocers/contract';
-import { loadConfig } from './config.js';
+import { envBrokerUrls, loadConfig } from './config.js';
 
 const load = (env: Record<string, string>, options?: z.ZodObject) =>
   loadConfig('fastlane-finale', { env, dotenv: false, ...(options ? { options } : {}) });
 
 describe('loadConfig', () => {
+  it('reads one broker or the nodes of a cluster, comma-separated, naming the variable and each bad URL', () => {
+    const options = z.object({ HQ_URL: envBrokerUrls });
+    expect(load({ HQ_URL: 'mqtt://hq:1883' }, options).options).toEqual({ HQ_URL: ['mqtt://hq:1883'] });
+    expect(load({ HQ_URL: ' mqtt://a:1883, mqtts://b:8883 ,' }, options).options).toEqual({
+      HQ_URL: ['mqtt://a:1883', 'mqtts://b:8883'],
+    });
+    expect(() => load({ HQ_URL: 'mqtt://a:1883,hq:1883,http://c' }, options)).toThrow(
+      /HQ_URL: "hq:1883" is not a broker URL[^\n]*\n {2}HQ_URL: "http:\/\/c" is not a broker URL/,
+    );
+    expect(() => load({ HQ_URL: ' , ' }, options)).toThrow(/HQ_URL: must name a broker/);
+    expect(() => load({}, options)).toThrow(/HQ_URL/);
+  });
+
   it('defaults to the seed topic root and a local broker', () => {
     const c = load({});
     expect(c.topics).toEqual({ chain: 'spectrum-grocers', store: 'fresh-frontier' });

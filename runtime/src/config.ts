@@ -210,6 +210,39 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
+/** Whether `text` is a URL of a broker reached over TCP: mqtt:// or mqtts://, with a host. */
+function isBrokerUrl(text: string): boolean {
+  try {
+    const u = new URL(text);
+    return (u.protocol === 'mqtt:' || u.protocol === 'mqtts:') && u.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * One broker, or the nodes of a clustered one, comma-separated (`mqtt://hq-1:1883,mqtt://hq-2:1883`):
+ * a client moves on to the next when one is lost (connectBus's `servers`). Each must be mqtt://
+ * or mqtts://; a problem names the URL it found.
+ */
+export const envBrokerUrls = z
+  .string()
+  .transform((text) =>
+    text
+      .split(',')
+      .map((u) => u.trim())
+      .filter((u) => u !== ''),
+  )
+  .superRefine((urls, ctx) => {
+    if (urls.length === 0) ctx.addIssue({ code: 'custom', message: 'must name a broker, like mqtt://host:1883' });
+    for (const u of urls.filter((x) => !isBrokerUrl(x))) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `${JSON.stringify(u)} is not a broker URL like mqtt://host:1883 (mqtt or mqtts; several comma-separated)`,
+      });
+    }
+  });
+
 /** `true`/`false`/`1`/`0`/`yes`/`no` from the environment. */
 export const envBoolean = z.stringbool();
 export { positiveInt as envPositiveInt, port as envPort };

@@ -20,9 +20,9 @@ import type { Logger } from './logger.js';
 import type { Metrics, Outcome } from './metrics.js';
 import { immediateDurability, type Durability } from './commit.js';
 import type { Outbox, Outgoing } from './outbox.js';
+import { commitInOrder } from './batch-commits.js';
 import { shortId } from './pretty.js';
 import type { Db } from './store.js';
-import { backoffDelay, sleep } from './timers.js';
 
 /**
  * Turns one parsed event into the events to publish (`{ event, payload }`: the runtime builds
@@ -222,40 +222,16 @@ export function createConsumer({
     metrics.batchMessages.observe(batch.length);
   }
 
-  /** Commit a batch, retrying what may pass (a busy database) until we stop or lose the broker. */
-  async function commitWithRetries(batch: readonly Delivery[]): Promise<Outcome[]> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return commitBatch(batch);
-      } catch (err) {
-        const e = toAppError(err);
-        // Stopping, or cut off from the broker: leave it unacknowledged for a redelivery.
-        if (bus.isClosing() || (!bus.isConnected() && attempt > 0)) throw e;
-        const delay = backoffDelay(attempt, 50, 5000);
-        log.error({ err: e, messages: batch.length, attempt, delayMs: delay }, 'handling failed; retrying');
-        // A stop does not wait out the backoff: the batch stays unacknowledged for our next session.
-        for (const until = Date.now() + delay; Date.now() < until && !bus.isClosing();) await sleep(50);
-      }
-    }
-  }
-
   /**
-   * The previous batch's commit. The bus hands over the next batch while the previous one waits
-   * for its sync; it is applied only once the previous one is, so batches take effect in the
-   * order they came, and a batch after one whose commit failed fails too (both come again).
+   * Batches are applied in the order they came, one after the other's commit (a batch after a
+   * failed one fails too): see commitInOrder.
    */
-  let lastCommit: Promise<unknown> = Promise.resolve();
+  const commitNext = commitInOrder(bus, log, commitBatch);
 
   const onBatch: BatchHandler = async (batch) => {
     stats.received += batch.length;
     const arrived = performance.now();
-    const committed = lastCommit.then(() => commitWithRetries(batch));
-    lastCommit = committed;
-    // A failed chain ends with its last batch: what comes after (a new connection) starts afresh.
-    committed.catch(() => {
-      if (lastCommit === committed) lastCommit = Promise.resolve();
-    });
-    const outcomes = await committed;
+    const outcomes = await commitNext(batch);
     // One sync for this batch and whatever committed while the previous one was syncing. A failed
     // sync stops the service (Durability.failed): nothing after it can be trusted.
     await durability.durable();

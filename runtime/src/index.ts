@@ -4,7 +4,7 @@
 export { runService, startService, type RunningService, type ServiceContext, type ServiceSpec } from './service.js';
 export type { EventHandler } from './consumer.js';
 export { gateService, GateEnv, randomInt, type GateSpec } from './gate.js';
-export { envPositiveInt, loadConfig } from './config.js';
+export { envBrokerUrls, envPositiveInt, loadConfig, type BaseConfig, type Config } from './config.js';
 export { createLogger, type Logger } from './logger.js';
 export { counted, shortId } from './pretty.js';
 export { eventLines, type EventLine } from './event-lines.js';
@@ -14,8 +14,13 @@ export { ErrorBody, route, streamRoute, textRoute, type HttpRoute, type ReplyOf,
 export { createSseHub, type SseHub } from './sse.js';
 export { faviconRoute } from './favicon.js';
 export { parseFailureLine, runMain, SERVICE_NODE_FLAGS, untilSignal } from './lifecycle.js';
-export { connectBus, eachMessage } from './bus.js';
+export { connectBus, eachMessage, type Bus, type BusOptions } from './bus.js';
+export { durabilityOf, type Durability } from './commit.js';
+export { createForwarder, type Forwarder, type ForwarderDeps, type ForwarderStats } from './forward.js';
+export { startHttpServer, type HttpServer } from './http.js';
+export { createMetrics, type Metrics } from './metrics.js';
+export { entryPackageVersion } from './version.js';
 export { lockDataDir } from './data-lock.js';
 export { backoffDelay, sleep } from './timers.js';
-export type { Outbox } from './outbox.js';
+export { createOutbox, type Outbox, type Outgoing } from './outbox.js';
 export { LAUNCHER_LOCK, SESSION_FILE } from './session.js';

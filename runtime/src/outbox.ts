@@ -13,12 +13,15 @@ import { uniqueOn, type Db } from './store.js';
 import { sleep } from './timers.js';
 
 /** An event to publish once the transaction that produced it has committed. */
-export interface Outgoing {
+export type Outgoing = {
   readonly topic: string;
   readonly eventId: string;
-  readonly payload: object;
   readonly retain?: boolean;
-}
+} & (
+  | { readonly payload: object }
+  /** JSON text published as it is, byte for byte: a message forwarded from another broker. */
+  | { readonly json: string }
+);
 
 export interface Outbox {
   /**
@@ -29,7 +32,7 @@ export interface Outbox {
    * it throws, and nothing is recorded.
    */
   emit(events: readonly EventMessage[]): number;
-  /** Record messages on topics of the runtime's own (dead letters); as `emit`. */
+  /** Record messages on any topic (dead letters, forwarded messages), each retained or not; as `emit`. */
   enqueue(rows: readonly Outgoing[]): number;
   /** Whether the service's schema has OUTBOX_BY_EVENT_ID: one row per `event_id`, found by it. */
   readonly keyedByEventId: boolean;
@@ -230,7 +233,13 @@ export function createOutbox(
     const at = new Date().toISOString();
     let added = 0;
     for (const e of rows)
-      added += insert.run(e.eventId, e.topic, JSON.stringify(e.payload), e.retain ? 1 : 0, at).changes;
+      added += insert.run(
+        e.eventId,
+        e.topic,
+        'json' in e ? e.json : JSON.stringify(e.payload),
+        e.retain ? 1 : 0,
+        at,
+      ).changes;
     if (added > 0) mayHaveMore = true;
     return added;
   }

@@ -12,7 +12,7 @@ import {
 } from '@spectrum-grocers/contract';
 import { connectBus, type Bus, type Delivery } from './bus.js';
 import { loadConfig, type Config } from './config.js';
-import { createCommitter, immediateDurability, walDurability, type Committer, type Durability } from './commit.js';
+import { createCommitter, durabilityOf, type Committer, type Durability } from './commit.js';
 import { createConsumer, type ConsumerStats, type Routes } from './consumer.js';
 import { startHttpServer, type HttpServer } from './http.js';
 import { runMain, untilSignal } from './lifecycle.js';
@@ -132,7 +132,7 @@ export async function startService<S extends ProcessName, O extends z.ZodObject>
 ): Promise<RunningService> {
   const publishes: readonly EventName[] = spec.publishes ?? [];
   const db = openDatabase(config, spec.schema, spec.migrate);
-  const durability = config.dbSynchronous === 'full' ? walDurability(db) : immediateDurability();
+  const durability = durabilityOf(db, config.dbSynchronous);
   const bus = connectBus(config, log, { announce: spec.observes === undefined });
   const outbox = createOutbox(db, bus, log, publishes, durability);
   const commits = createCommitter(db, durability);

@@ -45,6 +45,8 @@ describe('the store launcher (pnpm start)', () => {
     expect(store.output()).toMatch(/^\[gateway-guardian\] +\{/m);
     expect(store.output()).toMatch(/^\[hello-helper\] +\{.*Welcome/m);
     expect(store.output()).not.toContain('[fastlane-finale]');
+    // No HQ_URL, no head office: the store runs on its own, without an uplink.
+    expect(store.output()).not.toContain('[uplink]');
 
     store.child.kill('SIGINT');
     expect(await store.exit).toBe(0);
@@ -81,6 +83,50 @@ describe('the store launcher (pnpm start)', () => {
     await waitUntil(() => children.every((pid) => !alive(pid)), 'the orphaned services to stop', 10_000);
     // Regression: a killed launcher left store-session.env (its broker URL and passwords) behind.
     expect(existsSync(join(data.path, SESSION_FILE))).toBe(false);
+  });
+
+  it('links the store to its head office with the uplink when HQ_URL is set: statuses go up, prices come down', async () => {
+    const hq = await startAedes();
+    cleanup.push(() => hq.close());
+    const data = tempDir();
+    cleanup.push(data.remove);
+    const atHq = await collect(hq.url, 'spectrum-grocers/fresh-frontier/status/+');
+    cleanup.push(() => atHq.close());
+    const port = await freePort();
+    const store = launch({
+      CONTROL_ROOM: 'false',
+      MQTT_PORT: String(port),
+      DATA_DIR: data.path,
+      SERVICES: 'hello-helper',
+      HELLO_HELPER_HTTP_PORT: '0',
+      UPLINK_HTTP_PORT: '0',
+      HTTP_HOST: '127.0.0.1',
+      HQ_URL: hq.url,
+    });
+    cleanup.push(store.stop);
+    // hello-helper's status, read from the embedded broker with the uplink's own account.
+    const [online] = await atHq.waitFor('spectrum-grocers/fresh-frontier/status/hello-helper', 1, 20_000);
+    expect(online!.json()).toMatchObject({ status: 'online' });
+    await waitUntil(
+      async () => (await fetch(await store.url('uplink', '/healthz'))).status === 200,
+      'the uplink up both ways',
+    );
+    const inStore = await collect(`mqtt://127.0.0.1:${port}`, 'spectrum-grocers/all-stores/price-change');
+    cleanup.push(() => inStore.close());
+    await atHq.publish('spectrum-grocers/all-stores/price-change', { event_id: 'p-1', product_id: 1, price_cents: 5 });
+    await inStore.waitFor('spectrum-grocers/all-stores/price-change');
+    expect(store.output()).toMatch(/^\[uplink\] +\{/m);
+    store.child.kill('SIGINT');
+    expect(await store.exit).toBe(0);
+  });
+
+  it('refuses an HQ_URL that is not a broker URL before anything starts, naming it', async () => {
+    const data = tempDir();
+    cleanup.push(data.remove);
+    const store = launch({ MQTT_PORT: String(await freePort()), DATA_DIR: data.path, HQ_URL: 'hq.example' });
+    expect(await store.exit).toBe(1);
+    expect(store.output()).toMatch(/^store: \[CONFIG_INVALID\] invalid configuration for store:\n {2}HQ_URL: /m);
+    expect(store.output()).not.toContain('embedded MQTT broker');
   });
 
   it('starts no broker when MQTT_URL names one, and runs the services on it', async () => {

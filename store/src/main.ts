@@ -9,10 +9,12 @@ import {
   PROCESSES,
   serviceVariable,
   SERVICES,
+  UPLINK,
   type ProcessName,
 } from '@spectrum-grocers/contract';
 import {
   createLogger,
+  envBrokerUrls,
   envPositiveInt,
   LAUNCHER_LOCK,
   loadConfig,
@@ -55,6 +57,11 @@ const StoreEnv = z.object({
   CONTROL_ROOM: z.stringbool().default(true),
   /** Let clients without credentials watch (read-only) the embedded broker, e.g. mosquitto_sub. */
   MQTT_ANONYMOUS_READ: z.stringbool().default(true),
+  /**
+   * The head office's broker (its nodes comma-separated): set, the store runs its uplink too,
+   * which forwards what goes up to HQ and brings down what HQ sends. Unset, the store runs alone.
+   */
+  HQ_URL: envBrokerUrls.optional(),
 });
 
 runMain('store', async (onStopping) => {
@@ -64,7 +71,7 @@ runMain('store', async (onStopping) => {
   // (PORT_OFFSET moves the DATA_DIR too, unless DATA_DIR is set.)
   const next = config.portOffset + PORT_OFFSET_STEP;
   const ownDir = !process.env.DATA_DIR;
-  const beside = `set PORT_OFFSET=${next} to run this store beside it (ports ${portRange(next)}${ownDir ? `, DATA_DIR ${storeInstance(next).dataDir}` : ''})`;
+  const beside = `set PORT_OFFSET=${next} to run this store beside it (ports ${portRange(next, config.options.HQ_URL !== undefined)}${ownDir ? `, DATA_DIR ${storeInstance(next).dataDir}` : ''})`;
   // One launcher per DATA_DIR, refused before it starts a broker or a service; held till we exit.
   const lock = lockDataDir(
     config.dataDir,
@@ -84,6 +91,8 @@ runMain('store', async (onStopping) => {
   // The control room reads everything with a read-only account of its own.
   const processes: ProcessName[] = [...config.options.SERVICES];
   if (config.options.CONTROL_ROOM) processes.push(CONTROL_ROOM);
+  // aedes cannot bridge: a process of our own links the store to HQ, only when there is one.
+  if (config.options.HQ_URL) processes.push(UPLINK);
   checkBuilt(processes);
   // Every port this store listens on, each where its process will (its own settings win), checked
   // before anything starts: a taken one is one message, not a service failing over and over.
@@ -145,9 +154,10 @@ runMain('store', async (onStopping) => {
   );
   if (page('hello-helper')) log.info(`entrance display: ${page('hello-helper')}`);
   if (page(CONTROL_ROOM)) log.info(`control room: ${page(CONTROL_ROOM)}`);
+  if (page(UPLINK)) log.info(`the uplink links this store to its head office (HQ_URL): ${page(UPLINK)}healthz`);
   let fatal: Fatal | undefined;
   try {
-    const stop = await Promise.race([untilSignal(log), failed]);
+    const stop = await Promise.race([untilSignal(log, { exitOnStdinClose: config.exitOnStdinClose }), failed]);
     if (typeof stop === 'object') fatal = stop;
   } finally {
     onStopping();
@@ -169,10 +179,10 @@ function failure(fatal: Fatal, http: readonly Listener[], beside: string): AppEr
   return new AppError(fatal.code, `${fatal.service} stopped: ${fatal.message.replace(/:$/, ' (above)')}`);
 }
 
-/** `1893 and 8091–8096`: the ports of the store at `offset`. */
-function portRange(offset: number): string {
+/** `1893 and 8091–8096`: the ports of the store at `offset` (8097 too, when it runs an uplink). */
+function portRange(offset: number, uplink: boolean): string {
   const store = storeInstance(offset);
-  const http = PROCESSES.map((p) => store.httpPort(p));
+  const http = PROCESSES.filter((p) => uplink || p !== UPLINK).map((p) => store.httpPort(p));
   return `${store.mqttPort} and ${Math.min(...http)}–${Math.max(...http)}`;
 }
 

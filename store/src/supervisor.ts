@@ -73,8 +73,21 @@ export interface Supervisor {
   stop(): Promise<void>;
 }
 
+/** How one supervised process is run: node's arguments, and the name its failure line starts with. */
+export interface Launch {
+  readonly args: readonly string[];
+  /** Its name for runMain (`store: [PORT_IN_USE] …`), which may differ from its label. */
+  readonly reports: string;
+}
+
+/** A service of the store: its built main.js, under the services' node flags. */
+const serviceLaunch = (service: string): Launch => ({
+  args: [...SERVICE_NODE_FLAGS, serviceMain(service)],
+  reports: service,
+});
+
 /**
- * Run each service's built `dist/main.js` as a child process, prefix its output, and restart
+ * Run each service's built `dist/main.js` (or what `launch` says) as a child process, prefix its output, and restart
  * it with backoff if it dies on its own, unless it failed with one of FATAL_CODES: then it stays
  * down and `onFatal` is told, once.
  */
@@ -84,13 +97,21 @@ export function superviseServices(opts: {
   log: Logger;
   color: boolean;
   onFatal: (fatal: Fatal) => void;
+  /** How each is run (default: a service of the store). `pnpm start:chain` runs stores and HQ services. */
+  launch?: (service: string) => Launch;
+  /** The prefixes' width (default: the longest name's), to line up with other output. */
+  width?: number;
+  /** Told of each process that exited after `stop()` asked it to. */
+  onStopped?: (service: string, code: number | null) => void;
 }): Supervisor {
-  const width = Math.max(...opts.services.map((s) => s.length));
+  const width = opts.width ?? Math.max(...opts.services.map((s) => s.length));
+  const launch = opts.launch ?? serviceLaunch;
   const children = new Map<string, ChildProcess>();
   let stopping = false;
 
   function start(service: string, index: number, attempt: number): void {
-    const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, serviceMain(service)], {
+    const { args, reports } = launch(service);
+    const child = spawn(process.execPath, args, {
       env: { ...opts.env(service), EXIT_ON_STDIN_CLOSE: 'true' },
       // The child's stdin is its lifeline: it closes when this process ends, however it ends.
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -103,7 +124,7 @@ export function superviseServices(opts: {
     let failure: { code: string; message: string } | undefined;
     for (const stream of [child.stdout, child.stderr]) {
       createInterface({ input: stream }).on('line', (line) => {
-        failure = parseFailureLine(service, line) ?? failure;
+        failure = parseFailureLine(reports, line) ?? failure;
         process.stdout.write(`${prefix}${line}\n`);
       });
     }
@@ -111,7 +132,7 @@ export function superviseServices(opts: {
     // 'close', not 'exit': its output, the failure line with it, has been read by then.
     child.once('close', (code, signal) => {
       children.delete(service);
-      if (stopping) return;
+      if (stopping) return opts.onStopped?.(service, code);
       if (code !== 0 && failure && isFatal(failure.code)) {
         stopping = true;
         opts.onFatal({ service, code: failure.code, message: failure.message });

@@ -34,7 +34,8 @@ export async function collect(
   client.on('message', (topic, payload, packet) => {
     messages.push({ topic, payload, retain: packet.retain, json: <T>() => JSON.parse(payload.toString()) as T });
   });
-  await client.subscribeAsync(filters, { qos: 1 });
+  // No filters: a publisher that reads nothing.
+  if (filters.length > 0) await client.subscribeAsync(filters, { qos: 1 });
   const on = (topic: string): Received[] => messages.filter((m) => m.topic === topic);
   return {
     client,

@@ -8,7 +8,9 @@ export {
   type BrokerAuth,
   type Mosquitto,
 } from './mosquitto.js';
+export { findNatsServer, skipWithoutNats, startNatsCluster, type NatsCluster, type NatsNode } from './nats.js';
 export { repoPath } from './paths.js';
+export { findPostgres, skipWithoutPostgres, startPostgres, type PgClient, type Postgres } from './postgres.js';
 export { freePort, freePorts, waitUntil } from './ports.js';
 export { spawnNode, spawnService, TEST_SERVICE_ENV, type ServiceProcess } from './services.js';
 export { quietLogger, tempDatabase, tempDir } from './store.js';
@@ -24,3 +26,4 @@ export {
   type PageProblems,
   type StoreInBrowser,
 } from './browser.js';
+export { startTcpProxy, type TcpProxy } from './proxy.js';

@@ -49,7 +49,7 @@ export function rewriteConfig(
   },
 ): string {
   const dropped =
-    /^\s*(listener|protocol|persistence_location|log_dest|allow_anonymous|password_file|acl_file|cafile|certfile|keyfile|require_certificate|tls_version|use_username_as_clientid)\b/;
+    /^\s*(listener|protocol|persistence_location|log_dest|allow_anonymous|password_file|acl_file|cafile|certfile|keyfile|require_certificate|tls_version|use_username_as_clientid|include_dir)\b/;
   const kept = conf.split('\n').filter((line) => !dropped.test(line));
   const access = opts.auth
     ? ['allow_anonymous false', `password_file ${opts.auth.passwordFile}`, `acl_file ${opts.auth.aclFile}`]

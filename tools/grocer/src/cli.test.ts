@@ -5,11 +5,13 @@ import {
   freePort,
   skipWithoutMosquitto,
   spawnService,
+  startAedes,
   startMosquitto,
   tempDir,
   TEST_SERVICE_ENV,
   waitUntil,
   type Collector,
+  type EmbeddedTestBroker,
   type Mosquitto,
   type ServiceProcess,
 } from '@spectrum-grocers/testkit';
@@ -199,5 +201,87 @@ describe.skipIf(skipWithoutMosquitto)('grocer against Mosquitto', () => {
     expect(departure.code).toBe(0);
     expect(departure.out).toMatch(new RegExp(`^customer-departure  ${id} .*← asked$`, 'm'));
     expect(departure.out).not.toContain('customer-arrival');
+  });
+});
+
+// The head office's side of a chain: a broker carrying every store's topics (here an aedes).
+describe('grocer at the head office (--hq, --store)', () => {
+  let hq: EmbeddedTestBroker;
+  beforeAll(async () => {
+    hq = await startAedes();
+  });
+  afterAll(() => hq?.close());
+
+  it("tails every store's events at HQ, and one store's with --store", async () => {
+    const shops = await collect(hq.url, []);
+    try {
+      const everyStore = grocer(['tail', '--hq', hq.url, '--json', '--count', '2']);
+      const oneStore = grocer(['tail', '--hq', hq.url, '--store', 'south', '--json', '--count', '1']);
+      await new Promise((r) => setTimeout(r, 300));
+      const alert = (store: string) => ({
+        event_id: `alert-${store}`,
+        timestamp: new Date().toISOString(),
+        item_id: 3,
+        quantity: 2,
+      });
+      await shops.publish(eventTopic({ chain: root.chain, store: 'north' }, 'restock-alert'), alert('north'));
+      await shops.publish(eventTopic({ chain: root.chain, store: 'south' }, 'restock-alert'), alert('south'));
+      const all = await everyStore;
+      expect(all.code).toBe(0);
+      expect(
+        all.out
+          .trim()
+          .split('\n')
+          .map((l) => (JSON.parse(l) as { topic: string }).topic),
+      ).toEqual(['spectrum-grocers/north/restock-alert', 'spectrum-grocers/south/restock-alert']);
+      const one = await oneStore;
+      expect((JSON.parse(one.out) as { topic: string }).topic).toBe('spectrum-grocers/south/restock-alert');
+    } finally {
+      await shops.close();
+    }
+  });
+
+  it('publishes a price change at HQ for one store, or for every store with --store all-stores', async () => {
+    const stores = await collect(hq.url, ['spectrum-grocers/+/price-change']);
+    try {
+      const one = await grocer([
+        'publish',
+        'price-change',
+        '--hq',
+        hq.url,
+        '--store',
+        'north',
+        '--product_id',
+        '3',
+        '--price_cents',
+        '199',
+      ]);
+      const all = await grocer([
+        'publish',
+        'price-change',
+        '--hq',
+        hq.url,
+        '--store',
+        'all-stores',
+        '--product_id',
+        '1',
+        '--price_cents',
+        '99',
+      ]);
+      expect([one.code, all.code]).toEqual([0, 0]);
+      await stores.waitFor('spectrum-grocers/all-stores/price-change');
+      expect(stores.on('spectrum-grocers/north/price-change').map((m) => m.json())).toEqual([
+        expect.objectContaining({ event_id: one.out.trim(), product_id: 3, price_cents: 199 }),
+      ]);
+      expect(stores.on('spectrum-grocers/all-stores/price-change')[0]!.json()).toMatchObject({
+        product_id: 1,
+        price_cents: 99,
+      });
+      const bad = await grocer(['tail', '--hq', hq.url, '--store', 'a/b']);
+      expect(bad.code).toBe(2);
+      expect(bad.err).toMatch(/--store must be one topic level/);
+    } finally {
+      await stores.close();
+    }
   });
 });

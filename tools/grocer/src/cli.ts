@@ -18,7 +18,9 @@ Commands:
 
 grocer <command> --help tells more. The broker comes from --url, MQTT_URL (.env), or a running
 \`pnpm start\`; accounts' passwords from the environment, .env or that running store.
-PORT_OFFSET=10 (or 20, …) talks to the store started with it beside the first.`;
+PORT_OFFSET=10 (or 20, …) talks to the store started with it beside the first; --store NAME to
+a store of the chain by its name (\`pnpm start:chain\`'s are found by it), and --hq URL to the head
+office's broker (grocer tail --hq mqtt://localhost:2883: every store's events).`;
 
 const COMMANDS: Record<string, { run: (args: string[], io: Io) => Promise<number>; help: string }> = {
   tail: { run: tail, help: TAIL_HELP },

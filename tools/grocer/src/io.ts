@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parse as parseEnv } from 'dotenv';
 import mqtt, { type MqttClient } from 'mqtt';
 import { DEFAULT_ROOT, serviceVariable, type ProcessName, type TopicRoot } from '@spectrum-grocers/contract';
@@ -33,6 +34,10 @@ export class CommandError extends Error {}
 /** The flags every command that connects takes (node:util parseArgs options). */
 export const CONNECTION_OPTIONS = {
   url: { type: 'string' },
+  /** Another store of the chain than STORE's (`pnpm start:chain`'s are found by name). */
+  store: { type: 'string' },
+  /** The head office's broker instead of a store's: the whole chain's events. */
+  hq: { type: 'string' },
   username: { type: 'string', short: 'u' },
   password: { type: 'string', short: 'p' },
 } as const;
@@ -40,6 +45,8 @@ export const CONNECTION_OPTIONS = {
 export interface Settings {
   url: string;
   root: TopicRoot;
+  /** Whether `url` is the head office's broker (--hq): it carries every store's events. */
+  hq: boolean;
   /** An account's password, when the environment, .env or a running `pnpm start` knows it. */
   passwordOf: (account: Account) => string | undefined;
   username?: string;
@@ -55,9 +62,21 @@ interface Located {
   readonly instance: StoreInstance;
 }
 
-function locate(io: Io): Located {
+/** Where `pnpm start:chain` keeps a store's data (and the session file of its running launcher). */
+export function chainStoreDir(store: string): string {
+  return join('data', 'chain', store);
+}
+
+function locate(io: Io, store?: string): Located {
   const dotenv = existsSync('.env') ? parseEnv(readFileSync('.env')) : {};
   const env: Record<string, string | undefined> = { ...dotenv, ...io.env };
+  if (store !== undefined) {
+    const problem = storeProblem(store);
+    if (problem) throw new UsageError(`--store ${problem}`);
+    env.STORE = store;
+    // A store of `pnpm start:chain`, found by its name, unless DATA_DIR says where to look.
+    if (!env.DATA_DIR && existsSync(chainStoreDir(store))) env.DATA_DIR = chainStoreDir(store);
+  }
   const offset = env.PORT_OFFSET || '0';
   const problem = portOffsetProblem(offset);
   if (problem) throw new UsageError(`PORT_OFFSET ${problem}, not ${offset}`);
@@ -112,18 +131,34 @@ export const ANSWER_MS = 10_000;
  * what a running `pnpm start` left in DATA_DIR (its embedded broker and accounts), then the
  * broker of the store of PORT_OFFSET on this machine.
  */
-export function settings(io: Io, flags: { url?: string; username?: string; password?: string }): Settings {
-  const { env, session, instance } = locate(io);
+export function settings(
+  io: Io,
+  flags: { url?: string; username?: string; password?: string; store?: string; hq?: string },
+): Settings {
+  const { env, session, instance } = locate(io, flags.store);
   const pick = (name: string) => env[name] || session[name] || undefined;
-  const url = flags.url ?? env.MQTT_URL ?? session.MQTT_URL ?? `mqtt://localhost:${env.MQTT_PORT || instance.mqttPort}`;
+  const url =
+    flags.hq ??
+    flags.url ??
+    env.MQTT_URL ??
+    session.MQTT_URL ??
+    `mqtt://localhost:${env.MQTT_PORT || instance.mqttPort}`;
   if (!/^(mqtts?|wss?):\/\//.test(url)) throw new UsageError(`not a broker URL: ${url} (mqtt://host:port)`);
   return {
     url,
+    hq: flags.hq !== undefined,
     root: { chain: env.CHAIN ?? DEFAULT_ROOT.chain, store: env.STORE ?? DEFAULT_ROOT.store },
     passwordOf: (account) => pick(passwordVariable(account)),
     username: flags.username ?? env.MQTT_USERNAME,
     password: flags.password ?? env.MQTT_PASSWORD,
   };
+}
+
+/** Why a name cannot be a store's (one topic level, and not the whole chain's), or undefined. */
+function storeProblem(store: string): string | undefined {
+  if (store === '' || /[/#+]/.test(store) || store.includes('\0'))
+    return `must be one topic level (no "/", "#", "+"), not ${JSON.stringify(store)}`;
+  return undefined;
 }
 
 /** Why grocer does not use the broker a killed `pnpm start` left behind (the file is gone now). */

@@ -12,6 +12,8 @@ acknowledgement. timestamp and event_id are filled in when not given.
                       e.g. grocer publish customer-departure --customer_id 4 --product_ids 1,2,3
       --as ACCOUNT    the account to publish with (default: the event's publisher)
       --url URL       broker (default: MQTT_URL, the running \`pnpm start\`, mqtt://localhost:1883)
+      --store NAME    another store of the chain; all-stores: every store at once (price-change)
+      --hq URL        publish at the head office's broker (a price-change for --store)
   -u, --username U    with -p: connect as U
   -p, --password P
   -h, --help

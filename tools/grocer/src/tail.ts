@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import {
+  chainFilter,
   EVENT_NAMES,
   eventTopic,
   OBSERVER,
@@ -28,6 +29,8 @@ Print the store's events as they happen, each marked valid (✓) or refused by i
   -n, --count N       stop after N messages
       --json          one JSON object per line instead of pretty text
       --url URL       broker (default: MQTT_URL, the running \`pnpm start\`, mqtt://localhost:1883)
+      --store NAME    another store of the chain (\`pnpm start:chain\`'s are found by name)
+      --hq URL        the head office's broker: every store's events (--store: one store's)
   -u, --username U    with -p: connect as U (default: the observer account when its password is known)
   -p, --password P
   -h, --help`;
@@ -50,7 +53,9 @@ export async function tail(args: string[], io: Io): Promise<number> {
     throw new UsageError(`--count must be a positive integer, not ${values.count}`);
   }
   const s = settings(io, values);
-  const pattern = positionals[0] ?? storeFilter(s.root);
+  // At HQ, every store's events; --store narrows it to one.
+  const everything = s.hq && values.store === undefined ? chainFilter(s.root) : storeFilter(s.root);
+  const pattern = positionals[0] ?? everything;
   const isFilter = pattern.includes('/') || pattern.includes('#');
   if (!isFilter && !(EVENT_NAMES as string[]).includes(pattern)) {
     throw new UsageError(`unknown event ${pattern} (one of ${EVENT_NAMES.join(', ')}, or an MQTT filter)`);

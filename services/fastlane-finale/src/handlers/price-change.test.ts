@@ -86,6 +86,7 @@ describe('fastlane-finale: price-change', () => {
       } catch (e) {
         return e;
       }
+      return undefined;
     })();
     expect(err).toBeInstanceOf(AppError);
     expect((err as AppError).code).toBe('UNKNOWN_PRODUCT');

@@ -1,0 +1,184 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { monitor, waitForMqtt } from './nats-health.js';
+import { processOutput } from './output.js';
+import { waitUntil } from './ports.js';
+
+/** Debian installs the server in /usr/sbin, which is not on every PATH. */
+export function findNatsServer(): string | undefined {
+  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/usr/local/sbin'];
+  for (const dir of dirs) {
+    const candidate = join(dir, 'nats-server');
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+/** The `i`th node's name (from 0): its server_name and its lines' prefix. */
+export const natsNodeName = (i: number): string => `nats-${i + 1}`;
+
+/** A node's listeners, all on loopback. */
+export interface NatsPorts {
+  readonly client: number;
+  /** Monitoring: /healthz, /jsz. */
+  readonly http: number;
+  /** Cluster routes. */
+  readonly route: number;
+  readonly mqtt: number;
+}
+
+export interface NatsNode {
+  /** `nats-1`, `nats-2`, …: its server_name. */
+  readonly name: string;
+  readonly mqttPort: number;
+  readonly httpPort: number;
+  /** Whether its process is running. */
+  readonly alive: boolean;
+  /** Send `signal` (SIGKILL by default; SIGINT stops it cleanly) and wait for the process to exit. */
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  /** Start again on the same ports with the same store; resolves once it serves MQTT. */
+  restart(): Promise<void>;
+}
+
+export interface NodeProcess extends NatsNode {
+  readonly mqttUrl: string;
+  launch(timeoutMs?: number): Promise<void>;
+  output(): string;
+}
+
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const c of running) c.kill('SIGKILL');
+});
+
+/** A node's configuration, wherever it runs: on loopback here, or in a container of its own (compose.ts). */
+export interface NatsConfig {
+  /** Its server_name. */
+  readonly name: string;
+  /** The address every listener binds. */
+  readonly host: string;
+  readonly ports: NatsPorts;
+  /** Every node's route address (`host:port`), its own included; none or one for a node alone. */
+  readonly routes: readonly string[];
+  /** Its JetStream store. */
+  readonly storeDir: string;
+}
+
+/** A node's config file: JetStream and MQTT, clustered with `routes` when there are several. */
+export function natsConfig({ name, host, ports, routes, storeDir }: NatsConfig): string {
+  // R3 where there are three nodes: MQTT sessions and retained messages then survive losing one.
+  const replicas = Math.min(3, Math.max(1, routes.length));
+  const cluster = [
+    'cluster {',
+    '  name: ff-hq',
+    `  listen: ${host}:${ports.route}`,
+    `  routes: [${routes.map((route) => `nats-route://${route}`).join(', ')}]`,
+    '}',
+  ];
+  return [
+    `server_name: ${name}`,
+    `listen: ${host}:${ports.client}`,
+    `http: ${host}:${ports.http}`,
+    `jetstream { store_dir: "${storeDir}" }`,
+    ...(routes.length > 1 ? cluster : []),
+    // ack_wait: a message a client received and never acknowledged (it died) goes to the session's
+    // next holder after this long; NATS's default of 30 s would hold a failover up that long.
+    `mqtt { listen: ${host}:${ports.mqtt}, stream_replicas: ${replicas}, consumer_replicas: ${replicas}, ack_wait: "5s" }`,
+    '',
+  ].join('\n');
+}
+
+/** One node's configuration: every listener on loopback, clustered with `routes` when there are several. */
+export function nodeConfig(name: string, ports: NatsPorts, routes: readonly number[], storeDir: string): string {
+  const loopback = '127.0.0.1';
+  return natsConfig({ name, host: loopback, ports, routes: routes.map((port) => `${loopback}:${port}`), storeDir });
+}
+
+/** What a node tells whoever runs it. */
+export interface NodeEvents {
+  /** Each line it writes, as it comes. */
+  onLine?: (node: string, line: string) => void;
+  /** Its process ended after it had started, and nobody stopped it. */
+  onExit?: (node: string, how: string) => void;
+}
+
+/** One nats-server over its config file: started, killed and started again. */
+export function natsNode(
+  bin: string,
+  name: string,
+  ports: NatsPorts,
+  confFile: string,
+  clustered: boolean,
+  events: NodeEvents,
+): NodeProcess {
+  let child: ChildProcess | undefined;
+  let stopping = false;
+  const out = processOutput(events.onLine && ((line) => events.onLine!(name, line)));
+  const alive = () => child !== undefined && child.exitCode === null && child.signalCode === null;
+  const mqttUrl = `mqtt://127.0.0.1:${ports.mqtt}`;
+
+  /** Start and wait for every listener (routes are bound after "Server is ready") and /healthz. */
+  async function launch(timeoutMs = 15_000): Promise<void> {
+    // A process group of its own: a Ctrl-C at the terminal is for whoever started it to pass on.
+    const proc = spawn(bin, ['-c', confFile], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    child = proc;
+    stopping = false;
+    running.add(proc);
+    let ready = false;
+    proc.once('exit', (code, signal) => {
+      running.delete(proc);
+      if (ready && !stopping) events.onExit?.(name, signal ?? `exit code ${code}`);
+    });
+    const from = out.mark();
+    out.follow([proc.stdout, proc.stderr]);
+    await waitUntil(
+      async () => {
+        if (proc.exitCode !== null || proc.signalCode !== null) {
+          throw new Error(`nats-server ${name} exited with ${proc.exitCode ?? proc.signalCode}:\n${out.since(from)}`);
+        }
+        const log = out.since(from);
+        if (!log.includes('Server is ready') || (clustered && !log.includes('Listening for route connections'))) {
+          return false;
+        }
+        return (await monitor<{ status?: string }>(ports.http, '/healthz?js-enabled-only=true'))?.status === 'ok';
+      },
+      `nats-server ${name} to start`,
+      timeoutMs,
+    );
+    ready = true;
+  }
+
+  async function kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const proc = child;
+    if (!proc || !alive()) return;
+    stopping = true;
+    const gone = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+    proc.kill(signal);
+    const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
+    await gone;
+    clearTimeout(timer);
+  }
+
+  return {
+    name,
+    mqttPort: ports.mqtt,
+    httpPort: ports.http,
+    mqttUrl,
+    get alive() {
+      return alive();
+    },
+    launch,
+    kill,
+    async restart() {
+      await launch();
+      await waitForMqtt(name, mqttUrl);
+    },
+    output: out.text,
+  };
+}

@@ -1,0 +1,156 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, chmodSync, chownSync, constants, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { delimiter, dirname, join, relative, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { processOutput } from './output.js';
+import { waitUntil } from './ports.js';
+
+function executable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The directory of the newest PostgreSQL's `initdb` and `postgres`: Debian keeps them per major
+ * version under /usr/lib/postgresql, off PATH.
+ */
+export function findPostgres(): string | undefined {
+  let versions: string[] = [];
+  try {
+    versions = readdirSync('/usr/lib/postgresql').sort((a, b) => Number(b) - Number(a));
+  } catch {
+    // not Debian's layout
+  }
+  const dirs = [
+    ...versions.map((v) => join('/usr/lib/postgresql', v, 'bin')),
+    ...(process.env.PATH ?? '').split(delimiter),
+  ];
+  return dirs.find((dir) => executable(join(dir, 'initdb')) && executable(join(dir, 'postgres')));
+}
+
+/** Who runs the server, and where: initdb and postgres refuse to run as root. */
+export type RunAs = { uid?: number; gid?: number; cwd: string };
+
+/** As root, Debian's `postgres` user; otherwise whoever we are. */
+function serverUser(): { uid: number; gid: number } | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  const entry = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((line) => line.startsWith('postgres:'));
+  if (!entry) throw new Error('PostgreSQL refuses to run as root and there is no postgres user to run it as');
+  const [, , uid, gid] = entry.split(':');
+  return { uid: Number(uid), gid: Number(gid) };
+}
+
+/**
+ * `dir` made (if missing) and handed to the server's user. As root, the server runs as `postgres`,
+ * who must also pass through the directories above it: those inside the working directory that
+ * are private (the stores make `data/` 0700) get the search bit for others, which lists nothing.
+ */
+export function serverDir(dir: string): RunAs {
+  const user = serverUser();
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (!user) return { cwd: dir };
+  chownSync(dir, user.uid, user.gid);
+  const base = process.cwd();
+  for (let up = dirname(resolve(dir)); !relative(base, up).startsWith('..') && up !== base; up = dirname(up)) {
+    const mode = statSync(up).mode;
+    if ((mode & 0o001) === 0) chmodSync(up, (mode & 0o7777) | 0o001);
+  }
+  return { ...user, cwd: dir };
+}
+
+/** The server and its backends: started detached, the server leads their process group. */
+export function killGroup(proc: ChildProcess, signal: NodeJS.Signals | 0): boolean {
+  try {
+    process.kill(-proc.pid!, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A fresh cluster in `dataDir` with one superuser, `postgres`, trusted on loopback. */
+export async function initdb(bin: string, dataDir: string, as: RunAs): Promise<void> {
+  // --no-sync: initdb's own flushes only; the server keeps fsync on, as in production.
+  const args = ['-D', dataDir, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--locale=C', '--no-sync'];
+  try {
+    await promisify(execFile)(join(bin, 'initdb'), args, { ...as, timeout: 20_000 });
+  } catch (err) {
+    const why = String((err as { stderr?: string }).stderr ?? err).trim();
+    const hint =
+      as.uid !== undefined && /Permission denied/.test(why)
+        ? ` (as root, PostgreSQL runs as the postgres user, who must be able to reach ${dataDir})`
+        : '';
+    throw new Error(`initdb failed: ${why}${hint}`);
+  }
+}
+
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const c of running) killGroup(c, 'SIGKILL');
+});
+
+export interface ServerEvents {
+  /** Each line the server writes, as it comes. */
+  onLine?: (line: string) => void;
+  /** The server ended after it had started, and nobody stopped it. */
+  onExit?: (how: string) => void;
+}
+
+/** The server process over one data directory: started, stopped and started again. */
+export function serverProcess(bin: string, dataDir: string, as: RunAs, events: ServerEvents = {}) {
+  let child: ChildProcess | undefined;
+  let stopping = false;
+  const out = processOutput(events.onLine);
+  async function launch(port: number, timeoutMs = 15_000): Promise<void> {
+    // No Unix socket: clients come over TCP, and a deep directory would pass the socket path's limit.
+    const settings = ['listen_addresses=127.0.0.1', 'unix_socket_directories=', 'max_connections=100'];
+    const args = ['-D', dataDir, '-p', String(port), ...settings.flatMap((s) => ['-c', s])];
+    // Detached: the server leads its backends' group, and a Ctrl-C at the terminal is not for it.
+    const proc = spawn(join(bin, 'postgres'), args, { ...as, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = proc;
+    stopping = false;
+    running.add(proc);
+    let ready = false;
+    proc.once('exit', (code, signal) => {
+      running.delete(proc);
+      if (ready && !stopping) events.onExit?.(signal ?? `exit code ${code}`);
+    });
+    const from = out.mark();
+    out.follow([proc.stdout, proc.stderr]);
+    await waitUntil(
+      () => {
+        if (proc.exitCode !== null || proc.signalCode !== null) {
+          throw new Error(`postgres exited with ${proc.exitCode ?? proc.signalCode}:\n${out.since(from)}`);
+        }
+        return out.since(from).includes('database system is ready to accept connections');
+      },
+      'postgres to start',
+      timeoutMs,
+    );
+    ready = true;
+  }
+
+  async function stop(signal: NodeJS.Signals = 'SIGINT'): Promise<void> {
+    const proc = child;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    stopping = true;
+    const gone = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+    if (signal === 'SIGKILL') killGroup(proc, signal);
+    else proc.kill(signal);
+    const timer = setTimeout(() => killGroup(proc, 'SIGKILL'), 10_000);
+    await gone;
+    clearTimeout(timer);
+    // Backends outlive a SIGKILLed server for a moment, holding its shared memory: a restart
+    // before they are gone is refused.
+    await waitUntil(() => !killGroup(proc, 0), 'the postgres backends to exit', 5_000).catch(() => undefined);
+  }
+  return { launch, stop, output: out.text };
+}
+
+export type ServerProcess = ReturnType<typeof serverProcess>;

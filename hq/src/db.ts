@@ -9,7 +9,8 @@ export type Tx = pg.PoolClient;
  * - `inbox`: every event the service's intake took from the broker, raw, once per
  *   (topic, event_id); `done_at` is set in the same transaction as the event's effect, so an
  *   event takes effect once whoever processes it and however often it came.
- * - `hq_stores`: the stores the service has heard of; replicas split them between themselves.
+ * - `hq_stores`: the stores the service has heard of, each with an id (its lock); replicas split
+ *   them between themselves.
  * - `outbox`: what the service publishes, committed with the effect that produced it and sent
  *   from `publish_after` on (a delivery that takes time to arrive).
  */
@@ -34,6 +35,8 @@ CREATE TABLE IF NOT EXISTS hq_stores (
   first_seen timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (service, store)
 );
+-- The store's lock key (leases.ts): a number of its own, never shared with another store.
+ALTER TABLE hq_stores ADD COLUMN IF NOT EXISTS id bigserial;
 CREATE TABLE IF NOT EXISTS outbox (
   seq           bigserial PRIMARY KEY,
   service       text NOT NULL,

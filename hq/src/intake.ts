@@ -1,13 +1,20 @@
-import { idFromBytes, parseJson, toAppError } from '@spectrum-grocers/contract';
+import { ALL_STORES, idFromBytes, parseJson, schemas, toAppError } from '@spectrum-grocers/contract';
 import type { Bus, Logger } from '@spectrum-grocers/runtime';
 import type { Pool } from './db.js';
 
 type Delivery = Parameters<Parameters<Bus['consume']>[1]>[0][number];
 
-/** The store a chain topic belongs to: `{chain}/{store}/…`. */
+/**
+ * A store's name as HQ keeps it: one topic level of at most 128 characters with no NUL (which
+ * PostgreSQL text refuses), and not the whole chain's. Anything else on the wire is no store.
+ */
+
+/** The store a chain topic belongs to: `{chain}/{store}/…`, when it is a name a store may have. */
 export function storeOfTopic(topic: string): string | undefined {
   const store = topic.split('/')[1];
-  return store === undefined || store === '' ? undefined : store;
+  const named =
+    store !== undefined && store.length > 0 && store.length <= 128 && !/[/#+]/.test(store) && !store.includes('\0');
+  return named && store !== ALL_STORES ? store : undefined;
 }
 
 /** The event id a message carries, or one derived from its bytes (an original publisher sends none). */
@@ -17,7 +24,9 @@ export function eventIdOf(bytes: Buffer): string {
     json.ok && typeof json.value === 'object' && json.value !== null
       ? (json.value as { event_id?: unknown }).event_id
       : undefined;
-  return typeof id === 'string' && id.length > 0 && id.length <= 128 ? id : idFromBytes(bytes);
+  // Only an id our schemas accept is used as the key; any other (a NUL, 10,000 characters) is
+  // the message's bytes' id, and the processing refuses the message by its schema.
+  return schemas.EventId.safeParse(id).success ? (id as string) : idFromBytes(bytes);
 }
 
 /**
@@ -26,14 +35,29 @@ export function eventIdOf(bytes: Buffer): string {
  * the inbox in one transaction before it is acknowledged. A new store's first events are never
  * lost for want of a subscriber, and processing can be split between replicas by store.
  */
-export function createIntake(deps: { pool: Pool; bus: Bus; service: string; channel: string; log: Logger }) {
-  const { pool, bus, service, channel, log } = deps;
+export function createIntake(deps: {
+  pool: Pool;
+  bus: Bus;
+  service: string;
+  channel: string;
+  log: Logger;
+  /** Bigger messages are acknowledged and dropped, with a warning: the services refuse them anyway. */
+  maxPayloadBytes: number;
+}) {
+  const { pool, bus, service, channel, log, maxPayloadBytes } = deps;
   let taken = 0;
   async function store(batch: readonly Delivery[]): Promise<void> {
     const rows = batch.flatMap((d) => {
       const store = storeOfTopic(d.topic);
       if (store === undefined) {
-        log.warn({ topic: d.topic }, 'a message on a topic of no store; acknowledged and ignored');
+        log.warn({ topic: d.topic.slice(0, 300) }, 'a message on a topic of no store; acknowledged and ignored');
+        return [];
+      }
+      if (d.payload.length > maxPayloadBytes) {
+        log.warn(
+          { topic: d.topic, bytes: d.payload.length },
+          `a message of ${d.payload.length} bytes, over MAX_PAYLOAD_BYTES; acknowledged and dropped`,
+        );
         return [];
       }
       return [{ store, topic: d.topic, eventId: eventIdOf(d.payload), payload: d.payload }];

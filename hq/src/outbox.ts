@@ -3,6 +3,8 @@ import type { Bus, Logger } from '@spectrum-grocers/runtime';
 import type { Pool } from './db.js';
 
 const BATCH = 256;
+/** How long a publish waits for its PUBACK before the row is left for the next look. */
+const PUBACK_MS = 10_000;
 
 /**
  * Publishes a service's outbox at QoS 1, the rows of the given stores that are due, and marks
@@ -13,10 +15,16 @@ const BATCH = 256;
 export function createHqOutbox(deps: { pool: Pool; bus: Bus; service: string; log: Logger }) {
   const { pool, bus, service, log } = deps;
   let sent = 0;
+  // A broker that never answers must not hold the replica's looks (and its stores' work) with it.
   const publish = (topic: string, payload: string) =>
-    new Promise<void>((resolve, reject) =>
-      bus.send(topic, payload, { retain: false }, (err) => (err ? reject(err) : resolve())),
-    );
+    new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no PUBACK within ${PUBACK_MS} ms`)), PUBACK_MS);
+      bus.send(topic, payload, { retain: false }, (err) => {
+        clearTimeout(timer);
+        if (err) reject(err);
+        else resolve();
+      });
+    });
 
   return {
     get sent() {

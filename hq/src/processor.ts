@@ -30,6 +30,12 @@ export interface HandlerContext {
 export type HqHandler<E extends EventName> = (event: Event<E>, ctx: HandlerContext) => Promise<readonly HqOutgoing[]>;
 export type HqRoutes = { readonly [E in EventName]?: HqHandler<E> };
 
+/** A value PostgreSQL refuses whatever is tried again: data exception (22) or integrity violation (23). */
+function isDataError(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && /^2[23][0-9A-Z]{3}$/.test(code);
+}
+
 /** Rows taken per transaction: one commit for many events, as a store's consumers do. */
 const BATCH = 256;
 
@@ -102,11 +108,14 @@ export function createProcessor(deps: { pool: Pool; service: string; chain: stri
       await tx.query('RELEASE SAVEPOINT event');
       return { outcome: 'handled' };
     } catch (err) {
-      // Only a handler's own refusal (an AppError it cannot get past) settles the event. Anything
-      // else, a deadlock, a lost connection, a bug, may pass: the batch is rolled back and comes again.
-      if (!(err instanceof AppError) || err.retryable) throw toAppError(err);
+      // Settled as refused: a handler's own refusal, or a value PostgreSQL refuses (a year 0, a
+      // number past bigint: SQLSTATE classes 22 and 23), which no retry changes. Anything else, a
+      // deadlock, a lost connection, a bug, may pass: the batch is rolled back and comes again.
+      const refusal = err instanceof AppError ? !err.retryable : isDataError(err);
+      if (!refusal) throw toAppError(err);
       await tx.query('ROLLBACK TO SAVEPOINT event');
-      return { outcome: 'refused', reason: `${err.code}: ${err.message}` };
+      const e = toAppError(err, 'PAYLOAD_INVALID');
+      return { outcome: 'refused', reason: `${e.code}: ${e.message}` };
     }
   }
 

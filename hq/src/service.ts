@@ -148,13 +148,26 @@ export async function startHqService<S extends HqServiceName, O extends z.ZodObj
    * after a node restart (1 in ~1,300, in 3 runs of 10): an event is lost only if both miss it.
    */
   async function takeIntake(): Promise<void> {
-    if (intake || !(await leases.take('intake'))) return;
+    if (intake || !(await leases.takeIntake())) return;
     const sessions = INTAKE_SESSIONS.map((suffix, i) => {
       const bus = busFor(`${chain}-hq-${service}${suffix}`, false, i);
-      const taker = createIntake({ pool, bus, service, channel: INBOX_CHANNEL, log });
-      taker.start(filters, config.maxInFlight).catch((err: unknown) => {
-        if (!stopped) log.error({ err: toAppError(err) }, 'an intake session stopped');
+      const taker = createIntake({
+        pool,
+        bus,
+        service,
+        channel: INBOX_CHANNEL,
+        log,
+        maxPayloadBytes: config.maxPayloadBytes,
       });
+      // A session that cannot go on (refused, its client id taken): the intake is given up, for
+      // this replica or another to take afresh, rather than held with a dead session.
+      const giveUp = (err: unknown) => {
+        if (stopped || intake?.buses.includes(bus) !== true) return;
+        log.error({ err: toAppError(err) }, 'an intake session stopped; giving the intake up');
+        void giveUpIntake();
+      };
+      taker.start(filters, config.maxInFlight).catch(giveUp);
+      bus.failed.catch(giveUp);
       return { bus, taker };
     });
     intake = {
@@ -162,6 +175,13 @@ export async function startHqService<S extends HqServiceName, O extends z.ZodObj
       taken: () => sessions.reduce((n, s) => n + s.taker.taken, 0),
     };
     log.info({ replica }, `took the intake of ${service}`);
+  }
+
+  async function giveUpIntake(): Promise<void> {
+    const buses = intake?.buses ?? [];
+    intake = undefined;
+    await Promise.all(buses.map((b) => b.close(config.shutdownTimeoutMs)));
+    await leases.releaseIntake().catch(() => undefined);
   }
 
   async function balanceStores(): Promise<void> {
@@ -172,14 +192,14 @@ export async function startHqService<S extends HqServiceName, O extends z.ZodObj
     const share = Math.ceil(stores.length / (await leases.replicas()));
     for (const store of [...owned].slice(share)) {
       owned.delete(store);
-      await leases.release(`store:${store}`);
+      await leases.releaseStore(store);
       log.info({ store }, `handed store ${store} back: more replicas share the stores now`);
     }
     // Each replica tries the stores from a different place, so they do not all reach for the same ones.
     const start = [...replica].reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 7) % Math.max(1, stores.length);
     for (const store of [...stores.slice(start), ...stores.slice(0, start)]) {
       if (owned.size >= share) break;
-      if (!owned.has(store) && (await leases.take(`store:${store}`))) {
+      if (!owned.has(store) && (await leases.takeStore(store))) {
         owned.add(store);
         log.info({ store }, `took store ${store}`);
       }
@@ -188,7 +208,13 @@ export async function startHqService<S extends HqServiceName, O extends z.ZodObj
 
   async function work(only?: string): Promise<void> {
     for (const store of only === undefined ? [...owned] : [only].filter((s) => s !== ALL_STORES)) {
-      if (owned.has(store)) await processor.drain(store, () => owned.has(store) && leases.alive && !stopped);
+      if (!owned.has(store)) continue;
+      // One store's trouble (its batch failing again and again) holds up none of the others.
+      await processor
+        .drain(store, () => owned.has(store) && leases.alive && !stopped)
+        .catch((err: unknown) =>
+          log.warn({ err: toAppError(err), store }, `store ${store}: a batch failed; trying again`),
+        );
     }
     await outbox.send([...owned, ...(intake ? [ALL_STORES] : [])]);
   }
@@ -202,6 +228,8 @@ export async function startHqService<S extends HqServiceName, O extends z.ZodObj
     try {
       if (what === EVERYTHING) {
         if (!leases.alive) await leases.connect();
+        // A lease connection that no longer answers holds nothing: found out here, not in two hours.
+        else await leases.check();
         await takeIntake();
         await balanceStores();
         await work();

@@ -114,6 +114,28 @@ describe.skipIf(skipWithoutNats || skipWithoutPostgres)('logistics at the head o
     expect([a.intake, b.intake].filter((i) => i !== false)).toHaveLength(1);
   }, 60_000);
 
+  it('keeps every store going past hostile messages: a NUL in an event_id, a 300-character store, a payload over the limit, a value PostgreSQL refuses', async () => {
+    const topic = (store: string) => eventTopic({ chain, store }, 'restock-alert');
+    const alert = (event_id: string, extra: object = {}) => ({
+      event_id,
+      timestamp: new Date().toISOString(),
+      item_id: 4,
+      quantity: 1,
+      ...extra,
+    });
+    const before = await orders('replica-a');
+    await shops.publish(topic('north'), alert('nul\u0000id'));
+    await shops.publish(topic('x'.repeat(300)), alert('long-store'));
+    await shops.publish(topic('north'), { ...alert('huge'), padding: 'x'.repeat(300 * 1024) });
+    await shops.publish(topic('south'), alert('too-many', { quantity: 3_000_000_000 }));
+    // Behind them, an ordinary alert of each store is still ordered.
+    await shops.publish(topic('north'), alert('after-north'));
+    await shops.publish(topic('south'), alert('after-south'));
+    const wanted = [orderIdFor('north', 'after-north'), orderIdFor('south', 'after-south')];
+    await waitUntil(() => wanted.every((id) => delivered().has(id)), 'the ordinary alerts delivered', 30_000);
+    expect(await orders('replica-a')).toBe(before + 2);
+  }, 60_000);
+
   it('loses no alert when the replica holding the intake is killed (kill -9): the other takes its stores and the intake over', async () => {
     const ids = [...replicas.keys()];
     const leaderId = (await Promise.all(ids.map(health))).find((h) => h.intake !== false)!.replica;

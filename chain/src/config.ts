@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { AppError, UPLINK } from '@spectrum-grocers/contract';
-import { PORT_OFFSET_STEP } from '@spectrum-grocers/runtime/session';
+import { CHAIN_DATA_DIR, PORT_OFFSET_STEP } from '@spectrum-grocers/runtime/session';
 import { serviceEnv, type Listener } from '@spectrum-grocers/store';
 import { findNatsServer } from './nats-node.js';
 import { MAX_CHAIN_OFFSET, type ChainPlan, type Part } from './plan.js';
@@ -19,7 +19,7 @@ export const ChainEnv = z.object({
     .refine((n) => n % PORT_OFFSET_STEP === 0, `must be a multiple of ${PORT_OFFSET_STEP}`)
     .default(0),
   /** Where NATS, PostgreSQL and each store keep their data, reused by the next run. */
-  CHAIN_DATA_DIR: z.string().min(1).default('data/chain'),
+  CHAIN_DATA_DIR: z.string().min(1).default(CHAIN_DATA_DIR),
 });
 
 /**

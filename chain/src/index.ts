@@ -2,6 +2,7 @@
 // servers: a NATS cluster speaking MQTT and PostgreSQL, in a directory of their own on fixed
 // ports, or (the tests', through @spectrum-grocers/testkit) in a temp dir on free ports; and the
 // same head office's files for Docker Compose (docker-compose.chain.yaml).
+export { findServerBinary } from './executables.js';
 export { findNatsServer, type NatsNode, type NatsPorts } from './nats-node.js';
 export { startNatsCluster, type NatsCluster, type NatsClusterOptions } from './nats.js';
 export { findPostgres } from './postgres-server.js';

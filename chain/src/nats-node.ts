@@ -1,24 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { findServerBinary } from './executables.js';
 import { monitor, waitForMqtt } from './nats-health.js';
 import { processOutput } from './output.js';
 import { waitUntil } from './ports.js';
 
-/** Debian installs the server in /usr/sbin, which is not on every PATH. */
-export function findNatsServer(): string | undefined {
-  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/usr/local/sbin'];
-  for (const dir of dirs) {
-    const candidate = join(dir, 'nats-server');
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
+/** Debian's nats-server, in /usr/sbin. */
+export const findNatsServer = (): string | undefined => findServerBinary('nats-server');
 
 /** The `i`th node's name (from 0): its server_name and its lines' prefix. */
 export const natsNodeName = (i: number): string => `nats-${i + 1}`;

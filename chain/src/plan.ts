@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { CONTROL_ROOM, PROCESSES, type ProcessName } from '@spectrum-grocers/contract';
 import { SERVICE_NODE_FLAGS } from '@spectrum-grocers/runtime';
-import { PORT_OFFSET_STEP, storeInstance } from '@spectrum-grocers/runtime/session';
+import { chainStoreDataDir, PORT_OFFSET_STEP, storeInstance } from '@spectrum-grocers/runtime/session';
 import type { Listener } from '@spectrum-grocers/store';
 import { natsNodeName, type NatsPorts } from './nats-node.js';
 
@@ -124,7 +124,7 @@ function storePart(store: string, portOffset: number, dataDir: string, urls: str
     env: {
       STORE: store,
       PORT_OFFSET: String(portOffset),
-      DATA_DIR: join(dataDir, store),
+      DATA_DIR: chainStoreDataDir(store, dataDir),
       HQ_URL: urls.join(','),
       // HQ's logistics is the stores' supplier now, not each store's simulated one.
       RESTOCK_DELAY_S: 'off',

@@ -1,18 +1,10 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, chmodSync, chownSync, constants, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { delimiter, dirname, join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { isExecutable } from './executables.js';
 import { processOutput } from './output.js';
 import { waitUntil } from './ports.js';
-
-function executable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * The directory of the newest PostgreSQL's `initdb` and `postgres`: Debian keeps them per major
@@ -29,7 +21,7 @@ export function findPostgres(): string | undefined {
     ...versions.map((v) => join('/usr/lib/postgresql', v, 'bin')),
     ...(process.env.PATH ?? '').split(delimiter),
   ];
-  return dirs.find((dir) => executable(join(dir, 'initdb')) && executable(join(dir, 'postgres')));
+  return dirs.find((dir) => isExecutable(join(dir, 'initdb')) && isExecutable(join(dir, 'postgres')));
 }
 
 /** Who runs the server, and where: initdb and postgres refuse to run as root. */

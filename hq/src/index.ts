@@ -1,7 +1,7 @@
 // What runs the head office's services: PostgreSQL for their state, one intake per service on the
 // chain's clustered broker, the stores split between a service's replicas, and an outbox.
-export { createPool, HQ_SCHEMA, inTransaction, migrate, type Pool, type Tx } from './db.js';
-export { eventIdOf, storeOfTopic } from './intake.js';
+export { createPool, inTransaction, migrate, type Pool, type Tx } from './db.js';
+export { storeOfTopic } from './intake.js';
 export { enqueue, type HandlerContext, type HqHandler, type HqOutgoing } from './processor.js';
 export {
   HqEnv,

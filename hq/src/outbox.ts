@@ -30,13 +30,6 @@ export function createHqOutbox(deps: { pool: Pool; bus: Bus; service: string; lo
     get sent() {
       return sent;
     },
-    async pending(stores: readonly string[]): Promise<number> {
-      const r = await pool.query<{ n: string }>(
-        'SELECT count(*) AS n FROM outbox WHERE service = $1 AND store = ANY($2) AND sent_at IS NULL',
-        [service, stores],
-      );
-      return Number(r.rows[0]?.n ?? 0);
-    },
     /** Publish what is due for `stores`; resolves to how many went out. */
     async send(stores: readonly string[]): Promise<number> {
       let total = 0;

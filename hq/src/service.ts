@@ -71,10 +71,6 @@ export interface HqServiceSpec<S extends HqServiceName, O extends z.ZodObject = 
 
 export interface RunningHq {
   readonly replica: string;
-  /** Whether this replica holds the service's intake now. */
-  isLeader(): boolean;
-  /** The stores this replica processes now. */
-  stores(): string[];
   readonly port: number;
   stop(): Promise<void>;
 }
@@ -300,8 +296,6 @@ export async function startHqService<S extends HqServiceName, O extends z.ZodObj
 
   return {
     replica,
-    isLeader: () => intake !== undefined,
-    stores: () => [...owned],
     port: http.port,
     async stop() {
       stopped = true;

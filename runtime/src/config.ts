@@ -19,6 +19,12 @@ const topicLevel = z
   .regex(/^[^/#+]+$/, 'must be one topic level: no "/", "#", "+"')
   .refine((s) => !s.includes('\0'), 'must not contain NUL');
 
+/** A path to a file that is there (a certificate): a wrong one is said at start, not at the first TLS handshake. */
+const existingFile = z
+  .string()
+  .min(1)
+  .refine((p) => existsSync(p), 'no such file');
+
 /** The variables every service reads. Names are the environment's; defaults suit a laptop. */
 export const BaseEnv = z.object({
   MQTT_URL: z
@@ -32,11 +38,7 @@ export const BaseEnv = z.object({
   MQTT_PASSWORD: z.string().optional(),
   MQTT_CLIENT_ID: z.string().min(1).max(128).optional(),
   /** CA certificate (PEM) to trust for mqtts:// and wss://, e.g. broker/certs/ca.crt. */
-  MQTT_CA_FILE: z
-    .string()
-    .min(1)
-    .refine((p) => existsSync(p), 'no such file')
-    .optional(),
+  MQTT_CA_FILE: existingFile.optional(),
   MQTT_KEEPALIVE_S: positiveInt.max(65535).default(30),
   MQTT_RECONNECT_MIN_MS: positiveInt.default(500),
   MQTT_RECONNECT_MAX_MS: positiveInt.default(30_000),
@@ -79,11 +81,7 @@ export const BaseEnv = z.object({
    */
   MAX_IN_FLIGHT: positiveInt.max(65535).default(256),
   /** The store's product catalog (JSON, as contract/data/products.json); by default that file. */
-  CATALOG_FILE: z
-    .string()
-    .min(1)
-    .refine((p) => existsSync(p), 'no such file')
-    .optional(),
+  CATALOG_FILE: existingFile.optional(),
   /** Set by `pnpm start`: stdin closing (the launcher gone) stops the service. */
   EXIT_ON_STDIN_CLOSE: z.stringbool().default(false),
 });
@@ -245,4 +243,4 @@ export const envBrokerUrls = z
 
 /** `true`/`false`/`1`/`0`/`yes`/`no` from the environment. */
 export const envBoolean = z.stringbool();
-export { positiveInt as envPositiveInt, port as envPort };
+export { existingFile as envExistingFile, positiveInt as envPositiveInt, port as envPort };

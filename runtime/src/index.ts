@@ -4,7 +4,7 @@
 export { runService, startService, type RunningService, type ServiceContext, type ServiceSpec } from './service.js';
 export type { EventHandler } from './consumer.js';
 export { gateService, GateEnv, randomInt, type GateSpec } from './gate.js';
-export { envBrokerUrls, envPositiveInt, loadConfig, type BaseConfig, type Config } from './config.js';
+export { envBrokerUrls, envExistingFile, envPositiveInt, loadConfig, type BaseConfig, type Config } from './config.js';
 export { createLogger, type Logger } from './logger.js';
 export { counted, shortId } from './pretty.js';
 export { eventLines, type EventLine } from './event-lines.js';

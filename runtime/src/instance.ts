@@ -36,6 +36,14 @@ export function storeInstance(portOffset: number): StoreInstance {
   });
 }
 
+/** Where `pnpm start:chain` keeps its servers' and its stores' data unless CHAIN_DATA_DIR says otherwise. */
+export const CHAIN_DATA_DIR = 'data/chain';
+
+/** A store's DATA_DIR under `pnpm start:chain`: grocer finds a running store there by its name. */
+export function chainStoreDataDir(store: string, chainDataDir = CHAIN_DATA_DIR): string {
+  return `${chainDataDir}/${store}`;
+}
+
 /** Why `text` is no PORT_OFFSET, or undefined when it is one. */
 export function portOffsetProblem(text: string): string | undefined {
   const n = Number(text);

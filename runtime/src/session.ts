@@ -3,8 +3,11 @@ import { join } from 'node:path';
 import { parse as parseEnv } from 'dotenv';
 import { whileUnlocked } from './data-lock.js';
 
-// Tools find a store of this machine by its PORT_OFFSET: its ports and its DATA_DIR.
+// Tools find a store of this machine by its PORT_OFFSET (its ports and its DATA_DIR), or by its
+// name under `pnpm start:chain`.
 export {
+  CHAIN_DATA_DIR,
+  chainStoreDataDir,
   MQTT_DEFAULT_PORT,
   PORT_OFFSET_STEP,
   portOffsetProblem,

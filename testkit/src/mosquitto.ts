@@ -1,24 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, chmodSync, constants, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
+import { findServerBinary } from '@spectrum-grocers/chain';
 import { freePorts, waitUntil } from './ports.js';
 import { repoPath } from './paths.js';
 
-/** Debian installs the broker in /usr/sbin, which is not on every PATH. */
-export function findMosquitto(): string | undefined {
-  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/usr/local/sbin'];
-  for (const dir of dirs) {
-    const candidate = join(dir, 'mosquitto');
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
+/** Debian's mosquitto, in /usr/sbin. */
+export const findMosquitto = (): string | undefined => findServerBinary('mosquitto');
 
 /**
  * Whether tests that need Mosquitto should be skipped: only when it is missing and we are not

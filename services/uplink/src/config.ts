@@ -1,7 +1,6 @@
-import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { UPLINK, type TopicRoot } from '@spectrum-grocers/contract';
-import { envBrokerUrls, loadConfig, type BaseConfig, type Config } from '@spectrum-grocers/runtime';
+import { envBrokerUrls, envExistingFile, loadConfig, type BaseConfig, type Config } from '@spectrum-grocers/runtime';
 
 /** The uplink's own variables, beside every process's (MQTT_URL is the store's broker). */
 export const UplinkEnv = z.object({
@@ -12,11 +11,7 @@ export const UplinkEnv = z.object({
   /** The persistent session at HQ: `{chain}-{store}-uplink` unless set. One store, one id. */
   HQ_CLIENT_ID: z.string().min(1).max(128).optional(),
   /** CA certificate (PEM) to trust for an mqtts:// HQ. */
-  HQ_CA_FILE: z
-    .string()
-    .min(1)
-    .refine((p) => existsSync(p), 'no such file')
-    .optional(),
+  HQ_CA_FILE: envExistingFile.optional(),
 });
 
 export type UplinkConfig = Config<typeof UplinkEnv>;

@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parse as parseEnv } from 'dotenv';
 import mqtt, { type MqttClient } from 'mqtt';
 import { DEFAULT_ROOT, serviceVariable, type ProcessName, type TopicRoot } from '@spectrum-grocers/contract';
 import {
+  chainStoreDataDir,
   portOffsetProblem,
   readSessionFile,
   storeInstance,
@@ -62,11 +62,6 @@ interface Located {
   readonly instance: StoreInstance;
 }
 
-/** Where `pnpm start:chain` keeps a store's data (and the session file of its running launcher). */
-export function chainStoreDir(store: string): string {
-  return join('data', 'chain', store);
-}
-
 function locate(io: Io, store?: string): Located {
   const dotenv = existsSync('.env') ? parseEnv(readFileSync('.env')) : {};
   const env: Record<string, string | undefined> = { ...dotenv, ...io.env };
@@ -75,7 +70,7 @@ function locate(io: Io, store?: string): Located {
     if (problem) throw new UsageError(`--store ${problem}`);
     env.STORE = store;
     // A store of `pnpm start:chain`, found by its name, unless DATA_DIR says where to look.
-    if (!env.DATA_DIR && existsSync(chainStoreDir(store))) env.DATA_DIR = chainStoreDir(store);
+    if (!env.DATA_DIR && existsSync(chainStoreDataDir(store))) env.DATA_DIR = chainStoreDataDir(store);
   }
   const offset = env.PORT_OFFSET || '0';
   const problem = portOffsetProblem(offset);

@@ -279,6 +279,8 @@ export async function startHqService<S extends HqServiceName, O extends z.ZodObj
           replica,
           database,
           connected: broker,
+          // Every replica reads the stores' statuses for itself: without them its page is stale.
+          ...(watcher ? { watching } : {}),
           intake: intake
             ? {
                 subscribed: intake.buses.some((b) => b.isSubscribed()),

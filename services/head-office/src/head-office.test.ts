@@ -35,6 +35,7 @@ interface StoreLedger {
   deliveries: { count: number; quantity: number };
 }
 interface Health {
+  watching: boolean;
   intake: false | { subscribed: boolean };
 }
 interface Decision {
@@ -95,12 +96,17 @@ describe.skipIf(skipWithoutNats || skipWithoutPostgres)('the head office, in rep
     shops = await collect(hq.mqttUrls[1]!, [], { protocolVersion: 4, servers });
     await Promise.all(['replica-a', 'replica-b'].map(startReplica));
     // What is published before the intake's session exists reaches no one.
-    await waitUntil(async () => {
-      const health = await Promise.all(
-        [...replicas.keys()].map(async (id) => (await (await fetch(at(id, '/healthz'))).json()) as Health),
-      );
-      return health.some((h) => h.intake !== false && h.intake.subscribed);
-    }, 'a replica to hold the intake, subscribed');
+    await waitUntil(
+      async () => {
+        const health = await Promise.all(
+          [...replicas.keys()].map(async (id) => (await (await fetch(at(id, '/healthz'))).json()) as Health),
+        );
+        // …and every replica to read the stores' statuses, which the page's presence comes from.
+        return health.some((h) => h.intake !== false && h.intake.subscribed) && health.every((h) => h.watching);
+      },
+      'a replica to hold the intake, subscribed, and every replica to watch the statuses',
+      30_000,
+    );
   }, 120_000);
   afterAll(async () => {
     await Promise.all([...replicas.values()].map((r) => r.proc.stop('SIGKILL')));
@@ -214,19 +220,26 @@ describe.skipIf(skipWithoutNats || skipWithoutPostgres)('the head office, in rep
     await status('east', 'hello-helper', true);
     const online = async (id: string) =>
       Object.fromEntries((await ledger(id)).map((s) => [s.store, s.online] as const));
+    // What each replica last showed, for the message of a wait that times out.
+    const seen = new Map<string, unknown>();
     const asExpected = async (id: string, east: boolean) => {
       const o = await online(id);
+      seen.set(id, o);
       return o.north === true && o.south === false && o.east === east;
     };
-    for (const id of ['replica-a', 'replica-b']) await waitUntil(() => asExpected(id, true), `${id}’s view`);
+    const waitFor = (id: string, east: boolean, what: string) =>
+      waitUntil(() => asExpected(id, east), what, 20_000).catch((err: unknown) => {
+        throw new Error(`${(err as Error).message}; it showed ${JSON.stringify(seen.get(id))}`);
+      });
+    for (const id of ['replica-a', 'replica-b']) await waitFor(id, true, `${id}’s view`);
     expect((await storeOf('replica-b', 'north'))!.services).toMatchObject([
       { service: 'fastlane-finale', status: 'online' },
       { service: 'inventory-intel', status: 'offline' },
     ]);
     await status('east', 'hello-helper', false);
-    await waitUntil(() => asExpected('replica-a', false), 'east offline');
+    await waitFor('replica-a', false, 'east offline');
     await startReplica('replica-c');
-    await waitUntil(() => asExpected('replica-c', false), 'a new replica to read the retained statuses');
+    await waitFor('replica-c', false, 'a new replica to read the retained statuses');
     await replicas.get('replica-c')!.proc.stop();
     replicas.delete('replica-c');
   }, 60_000);

@@ -13,6 +13,7 @@ export { loadProductCatalog } from './products.js';
 export { ErrorBody, route, streamRoute, textRoute, type HttpRoute, type ReplyOf, type RouteSpec } from './routes.js';
 export { createSseHub, type SseHub } from './sse.js';
 export { faviconRoute } from './favicon.js';
+export { PAGE_DOM_HELPERS, PAGE_FRAME_STYLE } from './page-kit.js';
 export { parseFailureLine, runMain, SERVICE_NODE_FLAGS, untilSignal } from './lifecycle.js';
 export { connectBus, eachMessage, type Bus, type BusOptions } from './bus.js';
 export { durabilityOf, type Durability } from './commit.js';

@@ -1,19 +1,12 @@
+import { PAGE_DOM_HELPERS } from '@spectrum-grocers/runtime';
+
 /**
  * The dashboard's script: renders each `state` the control room sends, draws the events per
  * second with uPlot, opens the causal trace of a clicked payment, alert or delivery, and says
  * when the stream is lost. What came from the wire is set as text, never as markup.
  */
 export const CONTROL_ROOM_SCRIPT = `'use strict';
-const $ = (id) => document.getElementById(id);
-function el(tag, cls, text) {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined) e.textContent = String(text);
-  return e;
-}
-const cell = (text, cls) => el('td', cls, text);
-function row(...cells) { const tr = document.createElement('tr'); tr.append(...cells); return tr; }
-const NUMERIC = ['amount', 'left', 'quantity', '/s'];
+${PAGE_DOM_HELPERS}const NUMERIC = ['amount', 'left', 'quantity', '/s'];
 const head = (...names) => row(...names.map((n) => el('th', NUMERIC.includes(n) ? 'num' : '', n)));
 function table(id, names, rows, empty) {
   const none = cell(empty, 'muted');

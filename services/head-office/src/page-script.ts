@@ -1,19 +1,12 @@
+import { PAGE_DOM_HELPERS } from '@spectrum-grocers/runtime';
+
 /**
  * The page's script: asks GET /ledger every few seconds and draws a card per store, keeps the
  * price form's list of stores, and sends the form to POST /prices. What came from the wire is set
  * as text, never as markup.
  */
 export const HEAD_OFFICE_SCRIPT = `'use strict';
-const REFRESH_MS = 3000;
-const $ = (id) => document.getElementById(id);
-function el(tag, cls, text) {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined) e.textContent = String(text);
-  return e;
-}
-const cell = (text, cls) => el('td', cls, text);
-function row(...cells) { const tr = document.createElement('tr'); tr.append(...cells); return tr; }
+${PAGE_DOM_HELPERS}const REFRESH_MS = 3000;
 const NUMERIC = ['payments', 'total', 'left', 'threshold', 'deliveries', 'quantity', 'price'];
 const head = (...names) => row(...names.map((n) => el('th', NUMERIC.includes(n) ? 'num' : '', n)));
 function table(cls, names, rows, empty) {

@@ -1,3 +1,5 @@
+import { PAGE_FRAME_STYLE } from '@spectrum-grocers/runtime';
+
 export { HEAD_OFFICE_SCRIPT } from './page-script.js';
 
 /**
@@ -40,16 +42,7 @@ export const HEAD_OFFICE_PAGE = `<!doctype html>
 `;
 
 /** The page's look: a card per store, online in green and offline in red, as in the control room. */
-export const HEAD_OFFICE_STYLE = `:root { font-family: system-ui, "Segoe UI", Roboto, sans-serif; color: #1d2430; background: #f3f5f7; }
-body { margin: 0; }
-header { display: flex; align-items: baseline; gap: 1rem; padding: .8rem 1.5rem; background: #0f7b3a; color: #fff; }
-header h1 { font-size: 1.3rem; margin: 0; }
-header .meta { opacity: .85; font-size: .95rem; }
-.badges { margin-left: auto; display: flex; gap: .5rem; }
-.badge { padding: .1rem .6rem; border-radius: 999px; font-size: .85rem; font-weight: 600; background: rgba(255,255,255,.18); }
-#banner { display: none; padding: .6rem 1.5rem; background: #b3261e; color: #fff; font-weight: 600; }
-body.down #banner { display: block; }
-main { display: grid; grid-template-columns: repeat(3, 1fr); gap: 1rem; padding: 1rem 1.5rem; }
+export const HEAD_OFFICE_STYLE = `${PAGE_FRAME_STYLE}main { display: grid; grid-template-columns: repeat(3, 1fr); gap: 1rem; padding: 1rem 1.5rem; }
 section { background: #fff; border-radius: 8px; padding: .8rem 1rem; box-shadow: 0 1px 3px rgba(0,0,0,.12); min-width: 0; }
 section.wide { grid-column: 1 / -1; }
 section.half { grid-column: span 2; }

@@ -1,8 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { findServerBinary } from './executables.js';
 import { monitor, waitForMqtt } from './nats-health.js';
 import { processOutput } from './output.js';
-import { waitUntil } from './ports.js';
+import { startServer, type Server } from './server.js';
 
 /** Debian's nats-server, in /usr/sbin. */
 export const findNatsServer = (): string | undefined => findServerBinary('nats-server');
@@ -38,11 +37,6 @@ export interface NodeProcess extends NatsNode {
   launch(timeoutMs?: number): Promise<void>;
   output(): string;
 }
-
-const running = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const c of running) c.kill('SIGKILL');
-});
 
 /** A node's configuration, wherever it runs: on loopback here, or in a container of its own (compose.ts). */
 export interface NatsConfig {
@@ -104,53 +98,28 @@ export function natsNode(
   clustered: boolean,
   events: NodeEvents,
 ): NodeProcess {
-  let child: ChildProcess | undefined;
-  let stopping = false;
+  let server: Server | undefined;
   const out = processOutput(events.onLine && ((line) => events.onLine!(name, line)));
-  const alive = () => child !== undefined && child.exitCode === null && child.signalCode === null;
   const mqttUrl = `mqtt://127.0.0.1:${ports.mqtt}`;
 
   /** Start and wait for every listener (routes are bound after "Server is ready") and /healthz. */
   async function launch(timeoutMs = 15_000): Promise<void> {
-    // A process group of its own: a Ctrl-C at the terminal is for whoever started it to pass on.
-    const proc = spawn(bin, ['-c', confFile], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    child = proc;
-    stopping = false;
-    running.add(proc);
-    let ready = false;
-    proc.once('exit', (code, signal) => {
-      running.delete(proc);
-      if (ready && !stopping) events.onExit?.(name, signal ?? `exit code ${code}`);
-    });
-    const from = out.mark();
-    out.follow([proc.stdout, proc.stderr]);
-    await waitUntil(
-      async () => {
-        if (proc.exitCode !== null || proc.signalCode !== null) {
-          throw new Error(`nats-server ${name} exited with ${proc.exitCode ?? proc.signalCode}:\n${out.since(from)}`);
-        }
-        const log = out.since(from);
-        if (!log.includes('Server is ready') || (clustered && !log.includes('Listening for route connections'))) {
-          return false;
-        }
-        return (await monitor<{ status?: string }>(ports.http, '/healthz?js-enabled-only=true'))?.status === 'ok';
-      },
-      `nats-server ${name} to start`,
+    server = startServer({
+      what: `nats-server ${name}`,
+      command: bin,
+      args: ['-c', confFile],
+      out,
       timeoutMs,
-    );
-    ready = true;
+      onExit: (how) => events.onExit?.(name, how),
+      ready: async (log) =>
+        log.includes('Server is ready') &&
+        (!clustered || log.includes('Listening for route connections')) &&
+        (await monitor<{ status?: string }>(ports.http, '/healthz?js-enabled-only=true'))?.status === 'ok',
+    });
+    await server.started;
   }
 
-  async function kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-    const proc = child;
-    if (!proc || !alive()) return;
-    stopping = true;
-    const gone = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-    proc.kill(signal);
-    const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
-    await gone;
-    clearTimeout(timer);
-  }
+  const kill = async (signal: NodeJS.Signals = 'SIGKILL'): Promise<void> => server?.stop(signal, 5000);
 
   return {
     name,
@@ -158,7 +127,7 @@ export function natsNode(
     httpPort: ports.http,
     mqttUrl,
     get alive() {
-      return alive();
+      return server?.alive ?? false;
     },
     launch,
     kill,

@@ -1,9 +1,10 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { delimiter, dirname, join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { isExecutable } from './executables.js';
 import { processOutput } from './output.js';
+import { killGroup, startServer, type Server } from './server.js';
 import { waitUntil } from './ports.js';
 
 /**
@@ -56,16 +57,6 @@ export function serverDir(dir: string): RunAs {
   return { ...user, cwd: dir };
 }
 
-/** The server and its backends: started detached, the server leads their process group. */
-export function killGroup(proc: ChildProcess, signal: NodeJS.Signals | 0): boolean {
-  try {
-    process.kill(-proc.pid!, signal);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** A fresh cluster in `dataDir` with one superuser, `postgres`, trusted on loopback. */
 export async function initdb(bin: string, dataDir: string, as: RunAs): Promise<void> {
   // --no-sync: initdb's own flushes only; the server keeps fsync on, as in production.
@@ -82,11 +73,6 @@ export async function initdb(bin: string, dataDir: string, as: RunAs): Promise<v
   }
 }
 
-const running = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const c of running) killGroup(c, 'SIGKILL');
-});
-
 export interface ServerEvents {
   /** Each line the server writes, as it comes. */
   onLine?: (line: string) => void;
@@ -96,51 +82,32 @@ export interface ServerEvents {
 
 /** The server process over one data directory: started, stopped and started again. */
 export function serverProcess(bin: string, dataDir: string, as: RunAs, events: ServerEvents = {}) {
-  let child: ChildProcess | undefined;
-  let stopping = false;
+  let server: Server | undefined;
   const out = processOutput(events.onLine);
   async function launch(port: number, timeoutMs = 15_000): Promise<void> {
     // No Unix socket: clients come over TCP, and a deep directory would pass the socket path's limit.
     const settings = ['listen_addresses=127.0.0.1', 'unix_socket_directories=', 'max_connections=100'];
-    const args = ['-D', dataDir, '-p', String(port), ...settings.flatMap((s) => ['-c', s])];
-    // Detached: the server leads its backends' group, and a Ctrl-C at the terminal is not for it.
-    const proc = spawn(join(bin, 'postgres'), args, { ...as, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    child = proc;
-    stopping = false;
-    running.add(proc);
-    let ready = false;
-    proc.once('exit', (code, signal) => {
-      running.delete(proc);
-      if (ready && !stopping) events.onExit?.(signal ?? `exit code ${code}`);
-    });
-    const from = out.mark();
-    out.follow([proc.stdout, proc.stderr]);
-    await waitUntil(
-      () => {
-        if (proc.exitCode !== null || proc.signalCode !== null) {
-          throw new Error(`postgres exited with ${proc.exitCode ?? proc.signalCode}:\n${out.since(from)}`);
-        }
-        return out.since(from).includes('database system is ready to accept connections');
-      },
-      'postgres to start',
+    // The server leads its backends' group.
+    server = startServer({
+      what: 'postgres',
+      command: join(bin, 'postgres'),
+      args: ['-D', dataDir, '-p', String(port), ...settings.flatMap((s) => ['-c', s])],
+      options: as,
+      out,
       timeoutMs,
-    );
-    ready = true;
+      onExit: events.onExit,
+      ready: (log) => log.includes('database system is ready to accept connections'),
+    });
+    await server.started;
   }
 
   async function stop(signal: NodeJS.Signals = 'SIGINT'): Promise<void> {
-    const proc = child;
-    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
-    stopping = true;
-    const gone = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-    if (signal === 'SIGKILL') killGroup(proc, signal);
-    else proc.kill(signal);
-    const timer = setTimeout(() => killGroup(proc, 'SIGKILL'), 10_000);
-    await gone;
-    clearTimeout(timer);
+    const running = server;
+    if (!running?.alive) return;
+    await running.stop(signal, 10_000);
     // Backends outlive a SIGKILLed server for a moment, holding its shared memory: a restart
     // before they are gone is refused.
-    await waitUntil(() => !killGroup(proc, 0), 'the postgres backends to exit', 5_000).catch(() => undefined);
+    await waitUntil(() => !killGroup(running.proc, 0), 'the postgres backends to exit', 5_000).catch(() => undefined);
   }
   return { launch, stop, output: out.text };
 }

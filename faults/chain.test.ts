@@ -5,6 +5,8 @@ import { eventTopic } from '@spectrum-grocers/contract';
 import { mosquittoBridge } from '@spectrum-grocers/broker';
 import {
   collect,
+  holdsIntake,
+  hqReplicaEnv,
   skipWithoutMosquitto,
   skipWithoutNats,
   skipWithoutPostgres,
@@ -12,7 +14,6 @@ import {
   startNatsCluster,
   startPostgres,
   startTcpProxy,
-  TEST_SERVICE_ENV,
   waitUntil,
   type Collector,
   type NatsCluster,
@@ -75,29 +76,15 @@ describe.skipIf(skipWithoutMosquitto || skipWithoutNats || skipWithoutPostgres)(
   /** The head office's replicas (logistics-1, head-office-2 …), each a process. */
   const replicas = new Map<string, ServiceProcess>();
 
-  const hqEnv = () => ({
-    ...TEST_SERVICE_ENV,
-    CHAIN: chain,
-    MQTT_URL: hq.mqttUrls[0]!,
-    MQTT_SERVERS: hq.mqttUrls.join(','),
-    DATABASE_URL: url,
-    STORE_CHECK_MS: '250',
-  });
   const ports = new Map<string, number>();
   async function startHq(service: 'logistics' | 'head-office', id: string): Promise<void> {
-    const proc = spawnService(service, { ...hqEnv(), REPLICA_ID: id, DELIVERY_LEAD_S: '1' });
+    const proc = spawnService(service, { ...hqReplicaEnv(hq, url, chain, 250), REPLICA_ID: id, DELIVERY_LEAD_S: '1' });
     replicas.set(id, proc);
     ports.set(id, await proc.httpPort(30_000));
   }
   /** Whether a replica of `service` holds its intake: its session exists, and what stores send waits in it. */
   const intakeHeld = (service: string) => async () => {
-    for (const [id, port] of ports) {
-      if (!id.startsWith(service)) continue;
-      const h = (await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()) as {
-        intake: false | { subscribed: boolean };
-      };
-      if (h.intake && h.intake.subscribed) return true;
-    }
+    for (const [id, port] of ports) if (id.startsWith(service) && (await holdsIntake(port))) return true;
     return false;
   };
   const query = async <R extends object>(sql: string): Promise<R[]> => {

@@ -9,6 +9,7 @@ export {
   type Mosquitto,
 } from './mosquitto.js';
 export { findNatsServer, skipWithoutNats, startNatsCluster, type NatsCluster, type NatsNode } from './nats.js';
+export { holdsIntake, hqReplicaEnv } from './hq.js';
 export { repoPath } from './paths.js';
 export { findPostgres, skipWithoutPostgres, startPostgres, type PgClient, type Postgres } from './postgres.js';
 export { freePort, freePorts, waitUntil } from './ports.js';

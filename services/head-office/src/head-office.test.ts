@@ -2,12 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chainWideTopic, eventTopic, schemas, statusTopic } from '@spectrum-grocers/contract';
 import {
   collect,
+  hqReplicaEnv,
   skipWithoutNats,
   skipWithoutPostgres,
   spawnService,
   startNatsCluster,
   startPostgres,
-  TEST_SERVICE_ENV,
   waitUntil,
   type Collector,
   type NatsCluster,
@@ -56,15 +56,7 @@ describe.skipIf(skipWithoutNats || skipWithoutPostgres)('the head office, in rep
   const replicas = new Map<string, { proc: ServiceProcess; port: number }>();
 
   async function startReplica(id: string): Promise<void> {
-    const proc = spawnService('head-office', {
-      ...TEST_SERVICE_ENV,
-      CHAIN: chain,
-      MQTT_URL: hq.mqttUrls[0]!,
-      MQTT_SERVERS: hq.mqttUrls.join(','),
-      DATABASE_URL: url,
-      REPLICA_ID: id,
-      STORE_CHECK_MS: '200',
-    });
+    const proc = spawnService('head-office', { ...hqReplicaEnv(hq, url, chain), REPLICA_ID: id });
     replicas.set(id, { proc, port: await proc.httpPort(30_000) });
   }
   const at = (id: string, path: string) => `http://127.0.0.1:${replicas.get(id)!.port}${path}`;

@@ -3,6 +3,8 @@ import type { Browser, Page } from 'playwright-core';
 import { eventTopic, statusTopic } from '@spectrum-grocers/contract';
 import {
   collect,
+  holdsIntake,
+  hqReplicaEnv,
   launchChromium,
   screenshotPath,
   skipWithoutChromium,
@@ -11,7 +13,6 @@ import {
   spawnService,
   startNatsCluster,
   startPostgres,
-  TEST_SERVICE_ENV,
   waitUntil,
   watchPage,
   type Collector,
@@ -49,19 +50,12 @@ describe.skipIf(skipWithoutNats || skipWithoutPostgres || skipWithoutChromium)(
       prices = await collect(hq.mqttUrls[2]!, `${chain}/+/price-change`, { protocolVersion: 4, servers });
       shops = await collect(hq.mqttUrls[1]!, [], { protocolVersion: 4, servers });
       replica = spawnService('head-office', {
-        ...TEST_SERVICE_ENV,
-        CHAIN: chain,
-        MQTT_URL: hq.mqttUrls[0]!,
-        MQTT_SERVERS: hq.mqttUrls.join(','),
-        DATABASE_URL: await db.createDatabase('hq'),
+        ...hqReplicaEnv(hq, await db.createDatabase('hq'), chain),
         REPLICA_ID: 'page',
-        STORE_CHECK_MS: '200',
       });
-      base = `http://127.0.0.1:${await replica.httpPort(30_000)}`;
-      await waitUntil(async () => {
-        const h = (await (await fetch(`${base}/healthz`)).json()) as { intake: false | { subscribed: boolean } };
-        return h.intake !== false && h.intake.subscribed;
-      }, 'the intake, subscribed');
+      const port = await replica.httpPort(30_000);
+      base = `http://127.0.0.1:${port}`;
+      await waitUntil(() => holdsIntake(port), 'the intake, subscribed');
       for (const [store, { payments, online }] of Object.entries(STORES)) {
         await shops.publish(
           statusTopic({ chain, store }, 'fastlane-finale'),

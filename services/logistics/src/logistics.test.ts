@@ -2,12 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventTopic } from '@spectrum-grocers/contract';
 import {
   collect,
+  holdsIntake,
+  hqReplicaEnv,
   skipWithoutNats,
   skipWithoutPostgres,
   spawnService,
   startNatsCluster,
   startPostgres,
-  TEST_SERVICE_ENV,
   waitUntil,
   type Collector,
   type NatsCluster,
@@ -35,16 +36,7 @@ describe.skipIf(skipWithoutNats || skipWithoutPostgres)('logistics at the head o
   const replicas = new Map<string, { proc: ServiceProcess; port: number }>();
 
   async function startReplica(id: string): Promise<void> {
-    const proc = spawnService('logistics', {
-      ...TEST_SERVICE_ENV,
-      CHAIN: chain,
-      MQTT_URL: hq.mqttUrls[0]!,
-      MQTT_SERVERS: hq.mqttUrls.join(','),
-      DATABASE_URL: url,
-      REPLICA_ID: id,
-      STORE_CHECK_MS: '200',
-      DELIVERY_LEAD_S: '0',
-    });
+    const proc = spawnService('logistics', { ...hqReplicaEnv(hq, url, chain), REPLICA_ID: id, DELIVERY_LEAD_S: '0' });
     replicas.set(id, { proc, port: await proc.httpPort(30_000) });
   }
   const health = async (id: string): Promise<Health> =>
@@ -82,7 +74,7 @@ describe.skipIf(skipWithoutNats || skipWithoutPostgres)('logistics at the head o
     await Promise.all(['replica-a', 'replica-b'].map(startReplica));
     // The intake's session must exist before the stores send: MQTT drops what nobody is subscribed to.
     await waitUntil(
-      async () => (await Promise.all([...replicas.keys()].map(health))).some((h) => h.intake && h.intake.subscribed),
+      async () => (await Promise.all([...replicas.values()].map((r) => holdsIntake(r.port)))).some(Boolean),
       'a replica to hold the intake',
       30_000,
     );
